@@ -28,6 +28,7 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)  # <meta> facts: title, pubdate, source, site_code
     raw_text: str = ""  # everything visible on the page, chrome included (for `site` facts)
     title_hint: str = ""  # <title> or first heading
+    title_hints: list[str] = field(default_factory=list)  # candidates for the title, best first
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""Cross-year checks between reports of the same agency — warnings, never errors.
+
+Real reports break these often (restructured agencies, typos, a new statistical basis), so they
+are stored in the `crossyear` table beside the per-report `checks`, and nothing is rejected:
+
+* `t3_carry`: table3 carried_over(year), per column = carried_forward(year − 1);
+* `t2_in_force`: table2 in_force(year) = in_force(year − 1) + made(year) − repealed(year), for
+  规章 and 行政规范性文件 (template 2021 columns).
+
+A comparison is made only when both target cells were printed (null = the source printed
+nothing, so there is nothing to compare). "Same agency" = same agency name and, when both are
+known, the same division code. Only current versions are paired; a pair, once computed, never
+changes (report versions are immutable), so rows are insert-only.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .schema import TABLE3_COLUMNS
+
+IN_FORCE_ROWS = ("regulations", "normative_documents")
+
+
+def _num(v):
+    return 0 if v is None else v
+
+
+def _table(conn, table: str, report_id: int, key_col: str = "row_key") -> dict[str, dict]:
+    cur = conn.execute(f"SELECT * FROM [{table}] WHERE report_id = ?", (report_id,))
+    names = [d[0] for d in cur.description]
+    return {row[names.index(key_col)]: dict(zip(names, row)) for row in cur.fetchall()}
+
+
+def compare(conn, report_id: int, previous_id: int) -> list[dict]:
+    """Warnings rows for the pair (report of year Y, report of year Y-1)."""
+    out: list[dict] = []
+    t3 = _table(conn, "table3", report_id)
+    p3 = _table(conn, "table3", previous_id)
+    over = t3.get("carried_over")
+    fwd = p3.get("carried_forward")
+    if over and fwd:
+        for col in TABLE3_COLUMNS:
+            found, expected = over.get(col), fwd.get(col)
+            if found is None or expected is None:
+                continue
+            out.append({"rule": "t3_carry", "where": f"table3.carried_over.{col}",
+                        "expected": expected, "found": found, "ok": int(found == expected)})
+    t2 = _table(conn, "table2", report_id)
+    p2 = _table(conn, "table2", previous_id)
+    for key in IN_FORCE_ROWS:
+        now, before = t2.get(key), p2.get(key)
+        if not now or not before or now.get("in_force") is None or before.get("in_force") is None:
+            continue
+        expected = before["in_force"] + _num(now.get("made")) - _num(now.get("repealed"))
+        found = now["in_force"]
+        out.append({"rule": "t2_in_force", "where": f"table2.{key}.in_force",
+                    "expected": expected, "found": found,
+                    "ok": int(abs(found - expected) < 1e-9)})
+    return out
+
+
+def _current_same_agency(conn, agency: str, region_code: Optional[str], year: int) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM reports WHERE agency = ? AND year = ? AND is_current = 1 "
+        "AND (? IS NULL OR region_code IS NULL OR region_code = ?)",
+        (agency, year, region_code, region_code),
+    )]
+
+
+def check_report(conn, report_id: int) -> int:
+    """Compute warnings between this report and its agency's neighbouring years. Returns rows added."""
+    row = conn.execute("SELECT agency, year, region_code FROM reports WHERE id = ?", (report_id,)).fetchone()
+    if not row or not row[0] or row[1] is None:
+        return 0
+    agency, year, code = row
+    pairs = [(report_id, prev) for prev in _current_same_agency(conn, agency, code, year - 1)]
+    pairs += [(nxt, report_id) for nxt in _current_same_agency(conn, agency, code, year + 1)]
+    added = 0
+    for later, earlier in pairs:
+        for w in compare(conn, later, earlier):
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO crossyear (report_id, previous_report_id, agency, year, rule, [where], "
+                "expected, found, ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (later, earlier, agency, year if later == report_id else year + 1, w["rule"], w["where"],
+                 w["expected"], w["found"], w["ok"]),
+            )
+            added += cur.rowcount
+    return added

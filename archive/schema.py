@@ -1,0 +1,244 @@
+"""The archive's SQLite schema: tables, indexes, foreign keys, and numbered migrations.
+
+`migrate(db)` brings any archive file (new or older) to `SCHEMA_VERSION`, one migration per
+transaction, and records each in `schema_migrations`. Migrations only ever add: an archive is
+never rewritten or emptied by an upgrade.
+
+Column names follow ../shared/spec/report-schema.md (the contract) so journalists see the
+same keys as `nianbao parse --format json`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+# Value columns of the contract's tables, in display order.
+TABLE2_VALUE_KEYS = (
+    # template 2021
+    "made", "repealed", "in_force", "decisions", "amount",
+    # template 2019
+    "new_made", "new_published", "total_published", "previous_items", "change", "projects",
+)
+TABLE3_COLUMNS = (
+    "natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total",
+)
+TABLE3_ROWS = (
+    "new_received", "carried_over", "granted", "partially_granted",
+    "denied_state_secret", "denied_prohibited_by_law", "denied_security_stability",
+    "denied_third_party", "denied_internal_affairs", "denied_process_info",
+    "denied_enforcement_files", "denied_inquiry",
+    "unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear",
+    "rejected_petition", "rejected_repeat", "rejected_publication", "rejected_excessive",
+    "rejected_confirmation",
+    "other_handling", "other_no_correction", "other_fee_unpaid", "other_misc",
+    "total_processed", "carried_forward",
+)
+TABLE4_GROUPS = ("review", "litigation_direct", "litigation_after_review")
+TABLE4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+
+_T2 = ",\n    ".join(f"[{k}] NUMERIC" for k in TABLE2_VALUE_KEYS)
+_T3 = ",\n    ".join(f"[{k}] NUMERIC" for k in TABLE3_COLUMNS)
+_T4 = ",\n    ".join(f"[{k}] NUMERIC" for k in TABLE4_COLUMNS)
+
+# Each migration: (version, description, [SQL statements]). Append only; never edit a shipped one.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "initial schema: portals, crawls, errors, pages, reports, table2-4, checks, removals, crossyear, FTS", [
+        """CREATE TABLE portals (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    url TEXT,
+    region TEXT,
+    province TEXT,
+    city TEXT,
+    county TEXT,
+    region_code TEXT,
+    added_at TEXT
+)""",
+        """CREATE TABLE crawls (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    start_urls TEXT,
+    settings TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    reports_new INTEGER NOT NULL DEFAULT 0,
+    reports_changed INTEGER NOT NULL DEFAULT 0,
+    reports_unchanged INTEGER NOT NULL DEFAULT 0,
+    reports_removed INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    stats TEXT
+)""",
+        """CREATE TABLE errors (
+    id INTEGER PRIMARY KEY,
+    crawl_id INTEGER REFERENCES crawls(id),
+    url TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+)""",
+        """CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    status INTEGER,
+    fetched_at TEXT NOT NULL,
+    crawl_id INTEGER REFERENCES crawls(id),
+    content_type TEXT,
+    headers TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    sha256 TEXT,
+    size INTEGER,
+    compression TEXT,
+    body BLOB,
+    error TEXT
+)""",
+        """CREATE TABLE reports (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    is_current INTEGER NOT NULL DEFAULT 1,
+    superseded_by INTEGER REFERENCES reports(id),
+    title TEXT,
+    year INTEGER,
+    agency TEXT,
+    agency_kind TEXT,
+    published TEXT,
+    template TEXT,
+    format TEXT,
+    province TEXT,
+    city TEXT,
+    county TEXT,
+    region_code TEXT,
+    region_source TEXT,
+    check_status TEXT,
+    failed_checks INTEGER NOT NULL DEFAULT 0,
+    checks_total INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    removed_at TEXT,
+    archived_copy TEXT,
+    portal_id INTEGER REFERENCES portals(id),
+    page_id INTEGER REFERENCES pages(id),
+    crawl_id INTEGER REFERENCES crawls(id),
+    icp TEXT,
+    police_record TEXT,
+    site_code TEXT,
+    index_no TEXT,
+    notes TEXT,
+    content_hash TEXT NOT NULL,
+    text_hash TEXT,
+    text TEXT
+)""",
+        f"""CREATE TABLE table2 (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    row_key TEXT NOT NULL,
+    {_T2},
+    UNIQUE (report_id, row_key)
+)""",
+        f"""CREATE TABLE table3 (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    row_key TEXT NOT NULL,
+    {_T3},
+    UNIQUE (report_id, row_key)
+)""",
+        f"""CREATE TABLE table4 (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    grp TEXT NOT NULL,
+    {_T4},
+    UNIQUE (report_id, grp)
+)""",
+        """CREATE TABLE checks (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    rule TEXT NOT NULL,
+    [where] TEXT,
+    expected TEXT,
+    found TEXT,
+    ok INTEGER NOT NULL
+)""",
+        """CREATE TABLE removals (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    url TEXT NOT NULL,
+    removed_at TEXT NOT NULL,
+    crawl_id INTEGER REFERENCES crawls(id),
+    restored_at TEXT
+)""",
+        """CREATE TABLE crossyear (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    previous_report_id INTEGER NOT NULL REFERENCES reports(id),
+    agency TEXT,
+    year INTEGER,
+    rule TEXT NOT NULL,
+    [where] TEXT,
+    expected NUMERIC,
+    found NUMERIC,
+    ok INTEGER NOT NULL,
+    UNIQUE (report_id, previous_report_id, rule, [where])
+)""",
+        "CREATE INDEX idx_pages_url ON pages(url, fetched_at)",
+        "CREATE INDEX idx_pages_crawl ON pages(crawl_id)",
+        "CREATE INDEX idx_errors_crawl ON errors(crawl_id)",
+        "CREATE UNIQUE INDEX idx_reports_url_version ON reports(url, version)",
+        "CREATE INDEX idx_reports_current ON reports(is_current, removed_at)",
+        "CREATE INDEX idx_reports_agency_year ON reports(agency, year)",
+        "CREATE INDEX idx_reports_region ON reports(province, city, year)",
+        "CREATE INDEX idx_reports_year ON reports(year)",
+        "CREATE INDEX idx_reports_published ON reports(published)",
+        "CREATE INDEX idx_reports_check_status ON reports(check_status)",
+        "CREATE INDEX idx_reports_template ON reports(template)",
+        "CREATE INDEX idx_reports_page ON reports(page_id)",
+        "CREATE INDEX idx_checks_report ON checks(report_id)",
+        "CREATE INDEX idx_checks_failed ON checks(ok, rule)",
+        "CREATE INDEX idx_removals_report ON removals(report_id)",
+        "CREATE INDEX idx_crossyear_report ON crossyear(report_id)",
+        "CREATE INDEX idx_crossyear_prev ON crossyear(previous_report_id)",
+        # Contentless FTS5 over title/agency/text pre-split into character bigrams (archive/fts.py);
+        # rowid = reports.id. Contentless: the text is stored once, in reports.
+        "CREATE VIRTUAL TABLE reports_fts USING fts5(title, agency, text, content='', tokenize='unicode61')",
+    ]),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(conn) -> int:
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    ).fetchone()
+    if not row:
+        return 0
+    return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(conn) -> int:
+    """Apply every pending migration, each in its own transaction. Returns the new version."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+    )
+    conn.commit()
+    have = current_version(conn)
+    if have > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {have} is newer than this program's {SCHEMA_VERSION}; upgrade nianbao"
+        )
+    for version, description, statements in MIGRATIONS:
+        if version <= have:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql in statements:
+                conn.execute(sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+                (version, description, _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+            )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    return current_version(conn)

@@ -1,0 +1,71 @@
+"""Parsing off the reactor: a process pool running `parsers.parse_bytes` on both cores.
+
+The worker returns plain data (a dict, or the ParseError's one-line reason) so nothing
+unpicklable crosses the process boundary. Workers are started with `forkserver`, so they import
+only the parser (not Scrapy, Twisted or the browser) and stay small.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from importlib import import_module
+from typing import Any, Callable
+
+DEFAULT_PARSER = "parsers:parse_bytes"
+_parser_cache: dict[str, Callable[..., Any]] = {}
+
+
+def load_callable(path: str) -> Callable[..., Any]:
+    if path not in _parser_cache:
+        mod, _, name = path.partition(":")
+        _parser_cache[path] = getattr(import_module(mod), name)
+    return _parser_cache[path]
+
+
+def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None) -> tuple[str, Any]:
+    """Runs in a worker: ("ok", report_dict) or ("error", one-line reason)."""
+    try:
+        parse = load_callable(parser_path)
+    except Exception as e:  # noqa: BLE001
+        return "error", f"parser unavailable: {type(e).__name__}: {e}"
+    try:
+        report = parse(body, url, content_type)
+    except Exception as e:  # noqa: BLE001 - ParseError and any parser bug: reported, never fatal
+        name = type(e).__name__
+        msg = str(e).splitlines()[0] if str(e) else name
+        return ("not_report" if name == "ParseError" else "error"), msg[:300]
+    data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    return "ok", data
+
+
+def _warm(parser_path: str) -> int:
+    try:
+        load_callable(parser_path)
+    except Exception:  # noqa: BLE001
+        pass
+    return os.getpid()
+
+
+class ParsePool:
+    def __init__(self, workers: int = 0, parser_path: str = DEFAULT_PARSER):
+        self.parser_path = parser_path
+        workers = workers or os.cpu_count() or 2
+        self.executor: Executor
+        if workers < 0:  # in-process thread (debugging, tiny crawls)
+            self.executor = ThreadPoolExecutor(1)
+        else:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([parser_path.partition(":")[0]])
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            for _ in range(workers):  # start and import now, not on the first report
+                self.executor.submit(_warm, parser_path)
+        self.workers = workers
+
+    async def parse(self, body: bytes, url: str, content_type: str | None) -> tuple[str, Any]:
+        fut = self.executor.submit(parse_job, self.parser_path, body, url, content_type)
+        return await asyncio.wrap_future(fut)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,208 @@
+"""HTML pages → Document: decoded text, trafilatura body text, lxml table grids, <meta> facts."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from parsers.model import Document, ParseError, Row
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
+               "article", "ul", "ol", "dd", "dt", "center", "blockquote", "pre", "hr", "form"}
+_META_NAMES = {
+    "articletitle": "title", "og:title": "title", "title": "title",
+    "pubdate": "pubdate", "publishdate": "pubdate", "firstpublishedtime": "pubdate",
+    "article:published_time": "pubdate", "dc.date": "pubdate", "date": "pubdate",
+    "contentsource": "source", "source": "source", "author": "author",
+    "siteidcode": "site_code", "sitename": "site_name", "columnname": "column",
+}
+MAX_HTML_BYTES = 40 * 1024 * 1024
+
+
+def _normalise_charset(name: str) -> str:
+    name = name.lower().strip()
+    if name in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "hz-gb-2312"):
+        return "gb18030"  # a superset: pages that say gb2312 use GBK characters all the time
+    if name in ("utf8", "unicode"):
+        return "utf-8"
+    return name
+
+
+def declared_charset(data: bytes, content_type: Optional[str]) -> Optional[str]:
+    if content_type and (m := re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.I)):
+        return _normalise_charset(m.group(1))
+    if m := _META_CHARSET.search(data[:4096]):
+        return _normalise_charset(m.group(1).decode("ascii", "ignore"))
+    return None
+
+
+def decode_html(data: bytes, content_type: Optional[str] = None) -> str:
+    """Bytes → text. Valid UTF-8 wins over a declaration (declarations lie more often than
+    GBK text happens to be valid UTF-8); then the declared charset; then GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = declared_charset(data, content_type)
+    for charset in ([declared] if declared and declared != "utf-8" else []) + ["gb18030", "big5"]:
+        try:
+            return data.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("gb18030", "replace")
+
+
+def _cell_text(cell) -> str:
+    return re.sub(r"[ \t\r\n\u00a0\u3000]+", " ", cell.text_content()).strip()
+
+
+def table_grid(table) -> list[Row]:
+    """A <table> → grid rows, rowspan text repeated down, colspan slots as None."""
+    grid: list[Row] = []
+    carried: dict[int, list] = {}  # grid column → [text, rows still covered] from a rowspan above
+    for tr in table.iter("tr"):
+        if _owning_table(tr) is not table:
+            continue
+        row: Row = []
+
+        def take_carried(upto: Optional[int] = None) -> None:
+            while len(row) in carried and (upto is None or len(row) < upto):
+                col = len(row)
+                row.append(carried[col][0])
+                carried[col][1] -= 1
+                if carried[col][1] == 0:
+                    del carried[col]
+
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag.lower() not in ("td", "th"):
+                continue
+            take_carried()
+            text = _cell_text(td)
+            colspan, rowspan = _span(td.get("colspan")), _span(td.get("rowspan"))
+            start = len(row)
+            row.append(text)
+            row.extend([None] * (colspan - 1))
+            if rowspan > 1:
+                for k in range(colspan):
+                    carried[start + k] = [text if k == 0 else None, rowspan - 1]
+        take_carried()
+        for col in sorted(c for c in carried if c > len(row)):  # rowspans past a short row
+            row.extend([""] * (col - len(row)))
+            take_carried()
+        grid.append(row)
+    return grid
+
+
+def _span(value: Optional[str]) -> int:
+    try:
+        return max(1, min(int(re.sub(r"\D", "", value or "1") or 1), 60))
+    except ValueError:
+        return 1
+
+
+def _owning_table(el):
+    parent = el.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def leaf_tables(root) -> list:
+    """Tables holding no other table: data tables, not layout ones."""
+    return [t for t in root.iter("table") if not t.xpath(".//table")]
+
+
+def _meta(root) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
+        key = _META_NAMES.get(name)
+        content = (el.get("content") or "").strip()
+        if key and content and key not in out:
+            out[key] = content
+    return out
+
+
+def _title_hints(root) -> list[str]:
+    hints = []
+    for xp in ("//meta[@name='ArticleTitle']/@content", "//h1", "//h2", "//h3",
+               "//*[contains(@class,'title') or contains(@id,'title')]", "//title"):
+        for el in root.xpath(xp)[:6]:
+            text = el if isinstance(el, str) else el.text_content()
+            text = re.sub(r"\s+", " ", str(text)).strip()
+            if text:
+                hints.append(text)
+    return hints
+
+
+def block_text(el) -> str:
+    """Text of an element with line breaks at block boundaries and tables as pipe rows."""
+    parts: list[str] = []
+
+    def walk(node):
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in ("script", "style", "noscript", "template") or not isinstance(node.tag, str):
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if tag == "table" and not node.xpath(".//table"):
+            parts.append("\n")
+            for row in table_grid(node):
+                parts.append(" | ".join(c for c in row if c is not None) + " |\n")
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                walk(child)
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+        if node.tail:
+            parts.append(node.tail)
+
+    walk(el)
+    text = "".join(parts).replace("\u00a0", " ")
+    text = re.sub(r"[ \t\r\f\v]+\n", "\n", text)
+    return re.sub(r"\n{2,}", "\n", text).strip()
+
+
+def extract_html(data: bytes, url: str, content_type: Optional[str] = None) -> Document:
+    if len(data) > MAX_HTML_BYTES:
+        raise ParseError(f"page too large ({len(data) // 1048576} MB)")
+    html = _XML_DECL.sub("", decode_html(data, content_type))
+    if not html.strip():
+        raise ParseError("empty page")
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"unreadable HTML: {exc}") from None
+    meta = _meta(root)
+    hints = _title_hints(root)
+    tables = [table_grid(t) for t in leaf_tables(root)]
+    body = root.find("body")
+    raw_text = block_text(body if body is not None else root)
+    text = trafilatura.extract(html, include_tables=True, include_comments=False,
+                               favor_recall=True, deduplicate=False) or ""
+    if not _has_report_body(text) and _has_report_body(raw_text):
+        text = raw_text  # trafilatura lost the report (it happens on table-only pages)
+    return Document(url=url, format="html", text=text, tables=tables, meta=meta,
+                    raw_text=raw_text, title_hint=hints[0] if hints else "",
+                    title_hints=hints)
+
+
+_HEADINGS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请", "行政复议", "存在的主要问题",
+             "其他需要报告")
+
+
+def _has_report_body(text: str) -> bool:
+    return sum(1 for h in _HEADINGS if h in text) >= 3

@@ -1,0 +1,322 @@
+"""PDF → Document with pdfplumber: page text in reading order and every table as a grid.
+
+Tables are found from ruling lines first (pdfplumber's "lines" strategy, which also reads the
+edges of filled rectangles); a page without any ruled table is tried with the "text" strategy
+and the result kept only when it looks like a table of figures. Merged cells are read from the
+cell boxes (a box that covers several columns/rows of the finest grid), so colspans give
+`None` slots and rowspans repeat their text downward (see parsers/extract/grid.py).
+
+A table cut by a page break comes back as one grid when that is safe: the table is the last
+thing on its page, its continuation the first on the next (page numbers aside), both have the
+same column boundaries; a header repeated on the continuation is dropped, and a label cell left
+blank at the top of the continuation (Word leaves the rest of a vertically merged cell empty
+on the next page) takes the label from above. Otherwise the pieces come back in order.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from parsers.extract.grid import (SpanCell, build_grid, clean_cell, clean_text_block,
+                                  is_numberish, title_hint)
+from parsers.model import Document, ParseError
+
+MAX_BYTES = 150 * 1024 * 1024
+MAX_PAGES = 200
+
+LINES = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+    "edge_min_length": 3,
+}
+TEXT = {
+    "vertical_strategy": "text",
+    "horizontal_strategy": "text",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "min_words_vertical": 3,
+    "min_words_horizontal": 1,
+}
+_TOL = 3.0  # points: cell edges closer than this are the same grid line
+_PAGE_NO = re.compile(r"^[\s\-—－–·.]*(第\s*)?[\d０-９一二三四五六七八九十]+\s*(页|/\s*\d+)?(\s*共\s*\d+\s*页)?[\s\-—－–·.]*$"
+                      r"|^[\s\-—－–]*\d+\s*/\s*\d+[\s\-—－–]*$|^page\s*\d+", re.I)
+
+
+@dataclass
+class _Piece:
+    """One table found on one page, before the cross-page merge."""
+
+    page: int
+    cells: list[SpanCell]
+    nrows: int
+    ncols: int
+    xs: list[float]  # left edges of the columns, then the right edge of the table
+    top: float
+    bottom: float
+    first_on_page: bool = False
+    last_on_page: bool = False
+    clear_above: bool = False  # nothing but page furniture between page top and the table
+    clear_below: bool = False  # nothing but page furniture between the table and page bottom
+    extra: list[str] = field(default_factory=list)
+
+
+def extract_pdf(data: bytes, url: str) -> Document:
+    try:
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFPasswordIncorrect
+    except ImportError as e:  # pragma: no cover - dependency is declared
+        raise ParseError(f"cannot read PDF: {e}") from None
+
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"refused: PDF is {len(data) // (1024 * 1024)} MB "
+                         f"(limit {MAX_BYTES // (1024 * 1024)} MB)")
+    head = data[:1024]
+    if b"%PDF-" not in head:
+        raise ParseError("corrupt PDF: no %PDF header" if data else "corrupt PDF: empty file")
+    _check_encryption(data)
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PDFPasswordIncorrect:
+        raise ParseError("encrypted PDF (password protected)") from None
+    except Exception as e:  # pdfminer raises many types on broken files
+        raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+
+    with pdf:
+        try:
+            pages = pdf.pages
+        except PDFPasswordIncorrect:
+            raise ParseError("encrypted PDF (password protected)") from None
+        except Exception as e:
+            raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+        if not pages:
+            raise ParseError("corrupt PDF: no pages")
+        meta = _meta(pdf)
+        texts: list[str] = []
+        pieces: list[_Piece] = []
+        nchars = 0
+        ncid = 0
+        failed = 0
+        for i, page in enumerate(pages[:MAX_PAGES]):
+            try:
+                p = page.dedupe_chars()
+                nchars += len(p.chars)
+                text = p.extract_text() or ""
+                ncid += text.count("(cid:")
+                texts.append(clean_text_block(text))
+                pieces.extend(_page_tables(p, i))
+            except Exception:  # one broken page must not lose the others
+                failed += 1
+            finally:
+                page.close()
+        if failed == min(len(pages), MAX_PAGES):
+            raise ParseError("corrupt PDF: no page could be read")
+        if len(pages) > MAX_PAGES:
+            meta["truncated"] = f"read the first {MAX_PAGES} of {len(pages)} pages"
+        meta["pages"] = str(len(pages))
+        if failed:
+            meta["unreadable_pages"] = str(failed)
+
+    text = "\n".join(t for t in texts if t.strip())
+    if nchars == 0 or not text.strip():
+        raise ParseError("PDF has no text layer: needs OCR")
+    if ncid * 8 > len(text):
+        raise ParseError("PDF text layer is not decodable (fonts without Unicode map): needs OCR")
+
+    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
+    tables = [t for t in tables if t]
+    return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
+                    raw_text=text, title_hint=title_hint(text))
+
+
+def _reason(e: Exception) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return msg[:160]
+
+
+def _check_encryption(data: bytes) -> None:
+    """pikepdf (qpdf) tells a password-protected file apart from a broken one more reliably
+    than pdfminer; it is also stricter about files that are not PDFs at all."""
+    try:
+        import pikepdf
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            n = len(pdf.pages)
+    except pikepdf.PasswordError:
+        raise ParseError("encrypted PDF (password protected)") from None
+    except Exception as e:
+        raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+    if n == 0:
+        raise ParseError("corrupt PDF: no pages")
+
+
+def _meta(pdf) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    info = pdf.metadata or {}
+    title = info.get("Title")
+    if isinstance(title, bytes):
+        title = title.decode("utf-8", "replace")
+    if isinstance(title, str):
+        title = re.sub(r"^Microsoft (Word|PowerPoint|Excel) - ", "", title.strip())
+        title = re.sub(r"\.(docx?|wps|pdf|xlsx?)$", "", title, flags=re.I).strip()
+        if re.search(r"[\u4e00-\u9fff]", title):
+            meta["title"] = title
+    created = info.get("CreationDate")
+    if isinstance(created, bytes):
+        created = created.decode("latin-1")
+    if isinstance(created, str):
+        m = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", created.strip())
+        if m and 1990 <= int(m.group(1)) <= 2100:
+            meta["created"] = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    return meta
+
+
+# --- tables on one page ---------------------------------------------------------------------
+
+def _cluster(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= _TOL:
+            continue
+        out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float) -> int:
+    """Index of the grid line nearest to v."""
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def _cells_from_boxes(page, boxes: list[tuple], squeeze: bool = True):
+    """pdfplumber cell boxes → SpanCells on the finest grid the boxes define."""
+    xs = _cluster([b[0] for b in boxes] + [max(b[2] for b in boxes)])
+    ys = _cluster([b[1] for b in boxes] + [max(b[3] for b in boxes)])
+    x0, top, x1, bottom = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                           max(b[2] for b in boxes), max(b[3] for b in boxes))
+    chars = [c for c in page.chars
+             if x0 <= (c["x0"] + c["x1"]) / 2 < x1 and top <= (c["top"] + c["bottom"]) / 2 < bottom]
+    from pdfplumber.utils import extract_text
+
+    cells = []
+    for b in boxes:
+        c0, c1 = _index(xs, b[0]), _index(xs, b[2])
+        r0, r1 = _index(ys, b[1]), _index(ys, b[3])
+        if c1 <= c0 or r1 <= r0:
+            continue
+        inside = [c for c in chars
+                  if b[0] <= (c["x0"] + c["x1"]) / 2 < b[2] and b[1] <= (c["top"] + c["bottom"]) / 2 < b[3]]
+        text = extract_text(inside) if inside else ""
+        cells.append(SpanCell(r0, c0, r1 - r0, c1 - c0, clean_cell(text, squeeze_cjk_spaces=squeeze)))
+    return cells, len(ys) - 1, len(xs) - 1, xs
+
+
+def _plausible_text_table(cells: list[SpanCell], nrows: int, ncols: int) -> bool:
+    """A borderless table found from word positions is kept only if it is a table of figures:
+    at least 3 rows and 3 columns, and at least 3 rows holding two or more figures."""
+    if nrows < 3 or ncols < 3:
+        return False
+    filled = [c for c in cells if c.text]
+    nums = [c for c in filled if is_numberish(c.text)]
+    if not filled or len(nums) < 0.25 * len(filled):
+        return False
+    per_row: dict[int, int] = {}
+    for c in nums:
+        per_row[c.row] = per_row.get(c.row, 0) + 1
+    return sum(1 for n in per_row.values() if n >= 2) >= 3
+
+
+def _furniture(text: str) -> bool:
+    """Only page numbers / blank between a table and the page edge."""
+    return all(not ln.strip() or _PAGE_NO.match(ln.strip()) for ln in text.split("\n"))
+
+
+def _page_tables(page, pageno: int) -> list[_Piece]:
+    found = []
+    for t in page.find_tables(LINES):
+        boxes = list(t.cells)
+        if len(boxes) < 2:
+            continue
+        cells, nrows, ncols, xs = _cells_from_boxes(page, boxes)
+        if nrows < 2 or ncols < 2:
+            continue
+        found.append((t.bbox, cells, nrows, ncols, xs))
+    if not found and page.chars:
+        for t in page.find_tables(TEXT):
+            boxes = list(t.cells)
+            if len(boxes) < 4:
+                continue
+            cells, nrows, ncols, xs = _cells_from_boxes(page, boxes, squeeze=False)
+            if _plausible_text_table(cells, nrows, ncols):
+                found.append((t.bbox, cells, nrows, ncols, xs))
+    found.sort(key=lambda f: (f[0][1], f[0][0]))
+    pieces = []
+    for k, (bbox, cells, nrows, ncols, xs) in enumerate(found):
+        piece = _Piece(pageno, cells, nrows, ncols, xs, bbox[1], bbox[3],
+                       first_on_page=k == 0, last_on_page=k == len(found) - 1)
+        if piece.first_on_page:
+            above = page.crop((0, 0, page.width, max(bbox[1] - 0.5, 0.5))).extract_text() or ""
+            piece.clear_above = _furniture(above)
+        if piece.last_on_page:
+            below = page.crop((0, min(bbox[3] + 0.5, page.height - 0.5), page.width,
+                               page.height)).extract_text() or ""
+            piece.clear_below = _furniture(below)
+        pieces.append(piece)
+    return pieces
+
+
+# --- tables across pages ----------------------------------------------------------------------
+
+def _row_texts(cells: list[SpanCell], r: int) -> list[tuple[int, str]]:
+    return sorted((c.col, c.text) for c in cells if c.row == r)
+
+
+def _continues(prev: _Piece, nxt: _Piece) -> bool:
+    return (nxt.page == prev.page + 1 and prev.last_on_page and prev.clear_below
+            and nxt.first_on_page and nxt.clear_above and prev.ncols == nxt.ncols
+            and len(prev.xs) == len(nxt.xs)
+            and all(abs(a - b) <= 2 * _TOL for a, b in zip(prev.xs, nxt.xs)))
+
+
+def _merge_pieces(pieces: list[_Piece]):
+    """Yield (cells, nrows, ncols) per table, pieces of one table joined."""
+    groups: list[list[_Piece]] = []
+    for p in pieces:
+        if groups and _continues(groups[-1][-1], p):
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    for group in groups:
+        first = group[0]
+        cells = list(first.cells)
+        nrows = first.nrows
+        for prev, p in zip(group, group[1:]):
+            pc = [SpanCell(c.row, c.col, c.rowspan, c.colspan, c.text) for c in p.cells]
+            # a header repeated on the continuation page: drop it
+            k = 0
+            while k < min(first.nrows, p.nrows) - 1 and _row_texts(pc, k) == _row_texts(first.cells, k) \
+                    and any(t for _, t in _row_texts(pc, k)):
+                k += 1
+            if k:
+                pc = [SpanCell(c.row - k, c.col, c.rowspan, c.colspan, c.text)
+                      for c in pc if c.row >= k]
+            # blank leading label cells continue the vertically merged label above them
+            top_row = sorted((c for c in pc if c.row == 0), key=lambda c: c.col)
+            above = {c.col: c for c in cells if c.row + c.rowspan == nrows}
+            for c in top_row:
+                if c.text:
+                    break
+                a = above.get(c.col)
+                if a and a.colspan == c.colspan and a.text and not is_numberish(a.text):
+                    c.text = a.text
+            for c in pc:
+                c.row += nrows
+            cells.extend(pc)
+            nrows += p.nrows - k
+        yield cells, nrows, first.ncols

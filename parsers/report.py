@@ -1,0 +1,62 @@
+"""Document → Report: tables, metadata, chrome facts, template, checks."""
+from __future__ import annotations
+
+from parsers.checks import run_checks
+from parsers.chrome import site_facts, strip_chrome
+from parsers.classify import looks_like_report
+from parsers.metadata import read_metadata
+from parsers.model import Document, ParseError, Report
+from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
+from parsers.tables.text_rows import rows_from_text
+
+
+def read_tables(doc: Document) -> Tables:
+    """Grids first (they keep spans); the text's own rows when the grids hold no report table."""
+    if doc.tables:
+        rows = [TableRow(cells=row, grid=i) for i, grid in enumerate(doc.tables) for row in grid]
+        found = match_tables(rows)
+        if found.table3 or found.table2:
+            return found
+    return match_tables([TableRow(cells=row, grid=-1) for row in rows_from_text(doc.text)])
+
+
+def choose_template(tables: Tables, year: int | None) -> str:
+    if tables.t2_layout:
+        return tables.t2_layout
+    if tables.table3:
+        if "other_handling" in tables.table3:
+            return "2019"
+        if {"other_no_correction", "other_fee_unpaid", "other_misc"} & set(tables.table3):
+            return "2021"
+    if not (tables.table2 or tables.table3 or tables.table4):
+        if year is None or year < 2019:
+            return "legacy"
+    if year is not None:
+        return "2021" if year >= 2021 else "2019" if year >= 2019 else "legacy"
+    return "2021"
+
+
+def build_report(doc: Document) -> Report:
+    tables = read_tables(doc)
+    text = strip_chrome(doc.text)
+    raw = doc.raw_text or doc.text
+    md = read_metadata(text, raw, doc.meta, doc.title_hints or [doc.title_hint])
+    has_tables = bool(tables.table2 or tables.table3 or tables.table4)
+    if not has_tables and not looks_like_report(text) and not (md.title and md.year):
+        raise ParseError("not an annual report (no 政府信息公开 report sections or tables found)")
+    template = choose_template(tables, md.year)
+    notes = list(tables.notes)
+    table3 = complete_table3(tables.table3, template, notes) if tables.table3 else None
+    if template == "legacy":
+        table2 = table3 = table4 = None
+    else:
+        table2, table4 = tables.table2, tables.table4
+        if not has_tables:
+            notes.append("no standard tables found")
+    return Report(
+        url=doc.url, title=md.title, year=md.year, agency=md.agency, published=md.published,
+        template=template, text=text, site=site_facts(raw, doc.meta),
+        table2=table2, table3=table3, table4=table4,
+        checks=run_checks(table3, table4, md.year, md.published, md.agency_kind),
+        notes=notes, format=doc.format, agency_kind=md.agency_kind,
+    )
