@@ -126,27 +126,34 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     notes TEXT,
     content_hash TEXT NOT NULL,
     text_hash TEXT,
+    extra TEXT,
     text TEXT
 )""",
         f"""CREATE TABLE table2 (
     id INTEGER PRIMARY KEY,
     report_id INTEGER NOT NULL REFERENCES reports(id),
     row_key TEXT NOT NULL,
+    label TEXT,
     {_T2},
+    extra TEXT,
     UNIQUE (report_id, row_key)
 )""",
         f"""CREATE TABLE table3 (
     id INTEGER PRIMARY KEY,
     report_id INTEGER NOT NULL REFERENCES reports(id),
     row_key TEXT NOT NULL,
+    label TEXT,
     {_T3},
+    extra TEXT,
     UNIQUE (report_id, row_key)
 )""",
         f"""CREATE TABLE table4 (
     id INTEGER PRIMARY KEY,
     report_id INTEGER NOT NULL REFERENCES reports(id),
     grp TEXT NOT NULL,
+    label TEXT,
     {_T4},
+    extra TEXT,
     UNIQUE (report_id, grp)
 )""",
         """CREATE TABLE checks (
@@ -154,8 +161,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     report_id INTEGER NOT NULL REFERENCES reports(id),
     rule TEXT NOT NULL,
     [where] TEXT,
-    expected TEXT,
-    found TEXT,
+    expected NUMERIC,
+    found NUMERIC,
     ok INTEGER NOT NULL
 )""",
         """CREATE TABLE removals (

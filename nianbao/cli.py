@@ -16,7 +16,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a package without commands of its own yet
+        module.register(sub)
     return parser
 
 
@@ -27,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nianbao: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nianbao parse … | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

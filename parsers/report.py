@@ -42,8 +42,11 @@ def build_report(doc: Document) -> Report:
     raw = doc.raw_text or doc.text
     md = read_metadata(text, raw, doc.meta, doc.title_hints or [doc.title_hint])
     has_tables = bool(tables.table2 or tables.table3 or tables.table4)
-    if not has_tables and not looks_like_report(text) and not (md.title and md.year):
-        raise ParseError("not an annual report (no 政府信息公开 report sections or tables found)")
+    if not has_tables and not looks_like_report(text):
+        if md.title and md.year and len(text) < 300:
+            raise ParseError(f"no report body under the title {md.title!r} (truncated page?)")
+        if not (md.title and md.year):
+            raise ParseError("not an annual report (no 政府信息公开 report sections or tables found)")
     template = choose_template(tables, md.year)
     notes = list(tables.notes)
     table3 = complete_table3(tables.table3, template, notes) if tables.table3 else None

@@ -1,0 +1,45 @@
+"""Chinese labels of the contract's rows (../shared/spec/report-schema.md), stored beside the keys."""
+
+TABLE2_LABELS = {
+    "regulations": "规章",
+    "normative_documents": "行政规范性文件",
+    "licensing": "行政许可",
+    "other_services": "其他对外管理服务事项",
+    "punishment": "行政处罚",
+    "coercion": "行政强制",
+    "fees": "行政事业性收费",
+    "procurement": "政府集中采购",
+}
+TABLE3_LABELS = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "三、(一)予以公开",
+    "partially_granted": "三、(二)部分公开",
+    "denied_state_secret": "三、(三)不予公开 1.属于国家秘密",
+    "denied_prohibited_by_law": "三、(三)不予公开 2.其他法律行政法规禁止公开",
+    "denied_security_stability": "三、(三)不予公开 3.危及“三安全一稳定”",
+    "denied_third_party": "三、(三)不予公开 4.保护第三方合法权益",
+    "denied_internal_affairs": "三、(三)不予公开 5.属于三类内部事务信息",
+    "denied_process_info": "三、(三)不予公开 6.属于四类过程性信息",
+    "denied_enforcement_files": "三、(三)不予公开 7.属于行政执法案卷",
+    "denied_inquiry": "三、(三)不予公开 8.属于行政查询事项",
+    "unavailable_not_held": "三、(四)无法提供 1.本机关不掌握相关政府信息",
+    "unavailable_needs_creation": "三、(四)无法提供 2.没有现成信息需要另行制作",
+    "unavailable_unclear": "三、(四)无法提供 3.补正后申请内容仍不明确",
+    "rejected_petition": "三、(五)不予处理 1.信访举报投诉类申请",
+    "rejected_repeat": "三、(五)不予处理 2.重复申请",
+    "rejected_publication": "三、(五)不予处理 3.要求提供公开出版物",
+    "rejected_excessive": "三、(五)不予处理 4.无正当理由大量反复申请",
+    "rejected_confirmation": "三、(五)不予处理 5.要求行政机关确认或重新出具已获取信息",
+    "other_handling": "三、(六)其他处理",
+    "other_no_correction": "三、(六)其他处理 1.申请人无正当理由逾期不补正",
+    "other_fee_unpaid": "三、(六)其他处理 2.申请人逾期未按收费通知要求缴纳费用",
+    "other_misc": "三、(六)其他处理 3.其他",
+    "total_processed": "三、(七)总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+TABLE4_LABELS = {
+    "review": "行政复议",
+    "litigation_direct": "行政诉讼 未经复议直接起诉",
+    "litigation_after_review": "行政诉讼 复议后起诉",
+}

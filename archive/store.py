@@ -1,0 +1,373 @@
+"""`Archive`: the one writer of the archive file (docs/archive-api.md).
+
+* One SQLite file opened with sqlite-utils, WAL journal, foreign keys on, schema migrated on open.
+* Every public write is one transaction (`Database.atomic()`): a failure leaves nothing half-written.
+* Idempotent: a report is identified by its url and the sha256 of its canonical JSON; adding the
+  same report again only moves `last_seen`. A changed report becomes version n+1; older
+  versions stay (`is_current = 0`, `superseded_by`).
+* Nothing is ever deleted: every fetch is a new `pages` row, a removal only stamps `removed_at`
+  and logs a `removals` row.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import zlib
+from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from . import crossyear, fts
+from .labels import TABLE2_LABELS, TABLE3_LABELS, TABLE4_LABELS
+from .regions import derive_region
+from .schema import TABLE2_VALUE_KEYS, TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUMNS, TABLE4_GROUPS, migrate
+
+REPORT_COLUMNS_FROM_DICT = ("title", "year", "agency", "agency_kind", "published", "template", "format")
+KNOWN_REPORT_KEYS = set(REPORT_COLUMNS_FROM_DICT) | {
+    "url", "text", "site", "table2", "table3", "table4", "checks", "notes"}
+
+
+class ArchiveError(ValueError):
+    """Bad input for the archive; the message is one line naming the input."""
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def content_hash(report: dict) -> str:
+    return hashlib.sha256(_json(report).encode("utf-8")).hexdigest()
+
+
+def _scalar(v: Any) -> Any:
+    if v is None or isinstance(v, (int, float, str)):
+        return v
+    if isinstance(v, bool):
+        return int(v)
+    return _json(v)
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return v.decode("latin-1")
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_text(x) for x in v)
+    return str(v)
+
+
+def normalise_headers(headers: Any) -> dict[str, str]:
+    """dict / Scrapy Headers (bytes keys, list values) / list of pairs → {str: str}."""
+    if not headers:
+        return {}
+    items: Iterable = headers.items() if hasattr(headers, "items") else headers
+    out: dict[str, str] = {}
+    for k, v in items:
+        out[_text(k)] = _text(v)
+    return out
+
+
+def _header(headers: dict[str, str], name: str) -> Optional[str]:
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _int_year(v: Any) -> Optional[int]:
+    if v is None or v == "":
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ArchiveError(f"report year is not an integer: {v!r}")
+
+
+class Archive:
+    """The archive file. One writer process; Datasette reads it (immutable) once closed."""
+
+    def __init__(self, path: str, *, portal_regions: Optional[dict[str, str]] = None):
+        self.path = str(path)
+        self.db = sqlite_utils.Database(self.path)
+        self.conn = self.db.conn
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA busy_timeout = 10000")
+        self.db.enable_wal()
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.conn)
+        self._portal_regions = dict(portal_regions or {})
+
+    # ---- crawls -------------------------------------------------------------------------
+    def begin_crawl(self, start_urls: Optional[list[str]] = None, settings: Optional[dict] = None) -> int:
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "INSERT INTO crawls (started_at, status, start_urls, settings) VALUES (?, 'running', ?, ?)",
+                (now_iso(), _json(list(start_urls or [])), _json(settings or {})),
+            )
+            return int(cur.lastrowid)
+
+    def _bump(self, crawl_id: Optional[int], column: str) -> None:
+        if crawl_id is not None:
+            self.conn.execute(f"UPDATE crawls SET [{column}] = [{column}] + 1 WHERE id = ?", (crawl_id,))
+
+    def finish_crawl(self, crawl_id: int, stats: Optional[dict] = None, status: str = "finished") -> dict:
+        with self.db.atomic():
+            self.conn.execute(
+                "UPDATE crawls SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                (now_iso(), status, _json(stats or {}), crawl_id),
+            )
+            row = self.conn.execute(
+                "SELECT pages, reports_new, reports_changed, reports_unchanged, reports_removed, errors "
+                "FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"no such crawl: {crawl_id}")
+        keys = ("pages", "reports_new", "reports_changed", "reports_unchanged", "reports_removed", "errors")
+        return dict(zip(keys, row))
+
+    def record_error(self, crawl_id: Optional[int], url: str, reason: str) -> int:
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "INSERT INTO errors (crawl_id, url, reason, at) VALUES (?, ?, ?, ?)",
+                (crawl_id, url, str(reason), now_iso()))
+            self._bump(crawl_id, "errors")
+            return int(cur.lastrowid)
+
+    # ---- portals ------------------------------------------------------------------------
+    def add_portal(self, name: str, url: Optional[str] = None, region: Optional[str] = None) -> int:
+        """Create or complete a portal row (never overwrites a known value with None)."""
+        with self.db.atomic():
+            return self._portal_id(name, url, region)
+
+    def _portal_id(self, name: Optional[str], url: Optional[str] = None, region: Optional[str] = None) -> Optional[int]:
+        if not name:
+            return None
+        region = region or self._portal_regions.get(name)
+        row = self.conn.execute("SELECT id, url, region FROM portals WHERE name = ?", (name,)).fetchone()
+        if row:
+            if (url and not row[1]) or (region and not row[2]):
+                r = derive_region(agency=name, portal_region=region or row[2])
+                self.conn.execute(
+                    "UPDATE portals SET url = COALESCE(url, ?), region = COALESCE(region, ?), "
+                    "province = ?, city = ?, county = ?, region_code = ? WHERE id = ?",
+                    (url, region, r.province, r.city, r.county, r.code, row[0]))
+            return int(row[0])
+        r = derive_region(agency=name, portal_region=region)
+        cur = self.conn.execute(
+            "INSERT INTO portals (name, url, region, province, city, county, region_code, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, url, region, r.province, r.city, r.county, r.code, now_iso()))
+        return int(cur.lastrowid)
+
+    # ---- pages --------------------------------------------------------------------------
+    def record_page(self, url: str, status: Optional[int] = None, headers: Any = None, body: Optional[bytes] = None,
+                    fetched_at: Optional[str] = None, crawl_id: Optional[int] = None,
+                    content_type: Optional[str] = None, error: Optional[str] = None) -> int:
+        """Every fetch is a new row; the body is zlib-compressed, its sha256 kept."""
+        if not url:
+            raise ArchiveError("record_page: url is empty")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        hdrs = normalise_headers(headers)
+        content_type = content_type or _header(hdrs, "content-type")
+        sha = hashlib.sha256(body).hexdigest() if body is not None else None
+        packed = zlib.compress(body, 6) if body is not None else None
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "INSERT INTO pages (url, status, fetched_at, crawl_id, content_type, headers, etag, last_modified, "
+                "sha256, size, compression, body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, status, fetched_at or now_iso(), crawl_id, content_type, _json(hdrs),
+                 _header(hdrs, "etag"), _header(hdrs, "last-modified"), sha,
+                 len(body) if body is not None else None, "zlib" if body is not None else None, packed, error))
+            self._bump(crawl_id, "pages")
+            return int(cur.lastrowid)
+
+    def page_body(self, page_id: int) -> Optional[bytes]:
+        row = self.conn.execute("SELECT body, compression FROM pages WHERE id = ?", (page_id,)).fetchone()
+        return decompress(row[0], row[1]) if row else None
+
+    def validators(self, url: str) -> dict:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, sha256 FROM pages WHERE url = ? AND status = 200 "
+            "ORDER BY fetched_at DESC, id DESC LIMIT 1", (url,)).fetchone()
+        if not row:
+            return {}
+        return {"etag": row[0], "last_modified": row[1], "sha256": row[2]}
+
+    # ---- reports ------------------------------------------------------------------------
+    def add_report(self, report: dict, page_id: Optional[int] = None, crawl_id: Optional[int] = None,
+                   portal: Optional[str] = None, seen_at: Optional[str] = None,
+                   portal_region: Optional[str] = None) -> tuple[str, int]:
+        """Store one parsed report (`parsers.Report.to_dict()`). Returns (status, report_id)."""
+        if hasattr(report, "to_dict"):
+            report = report.to_dict()
+        if not isinstance(report, dict):
+            raise ArchiveError(f"add_report: expected a report dict, got {type(report).__name__}")
+        url = report.get("url")
+        if not url:
+            raise ArchiveError(f"add_report: report has no url (title {report.get('title')!r})")
+        year = _int_year(report.get("year"))
+        when = seen_at or now_iso()
+        chash = content_hash(report)
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "SELECT id, content_hash, version, removed_at, text_hash FROM reports "
+                "WHERE url = ? AND is_current = 1", (url,)).fetchone()
+            if cur and cur[1] == chash:
+                rid = int(cur[0])
+                self.conn.execute("UPDATE reports SET last_seen = ? WHERE id = ?", (when, rid))
+                if cur[3] is not None:  # it came back: log the restoration, keep the removal record
+                    self.conn.execute("UPDATE reports SET removed_at = NULL WHERE id = ?", (rid,))
+                    self.conn.execute(
+                        "UPDATE removals SET restored_at = ? WHERE report_id = ? AND restored_at IS NULL", (when, rid))
+                self._bump(crawl_id, "reports_unchanged")
+                return "unchanged", rid
+            rid = self._insert_report(report, url, year, chash, when, page_id, crawl_id, portal, portal_region,
+                                      version=(cur[2] + 1) if cur else 1)
+            if cur:
+                self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, cur[0]))
+            crossyear.check_report(self.conn, rid)
+            self._bump(crawl_id, "reports_changed" if cur else "reports_new")
+            return ("changed" if cur else "new"), rid
+
+    def _insert_report(self, report: dict, url: str, year: Optional[int], chash: str, when: str,
+                       page_id: Optional[int], crawl_id: Optional[int], portal: Optional[str],
+                       portal_region: Optional[str], version: int) -> int:
+        site = report.get("site") or {}
+        if not isinstance(site, dict):
+            site = {}
+        portal_id = self._portal_id(portal, region=portal_region)
+        if portal_region is None and portal_id is not None:
+            portal_region = self.conn.execute("SELECT region FROM portals WHERE id = ?", (portal_id,)).fetchone()[0]
+        region = derive_region(agency=report.get("agency"), site_code=site.get("site_code"), icp=site.get("icp"),
+                               police_record=site.get("police_record"), portal_region=portal_region)
+        if page_id is None:
+            row = self.conn.execute("SELECT id FROM pages WHERE url = ? ORDER BY id DESC LIMIT 1", (url,)).fetchone()
+            page_id = row[0] if row else None
+        checks = [c for c in (report.get("checks") or []) if isinstance(c, dict)]
+        failed = sum(1 for c in checks if not c.get("ok"))
+        has_tables = any(report.get(t) for t in ("table2", "table3", "table4"))
+        check_status = "failed" if failed else ("passed" if checks else ("unchecked" if has_tables else "no tables"))
+        text = report.get("text") or ""
+        extra = {k: v for k, v in report.items() if k not in KNOWN_REPORT_KEYS}
+        row = {
+            "url": url, "version": version, "is_current": 1,
+            "title": report.get("title"), "year": year, "agency": report.get("agency"),
+            "agency_kind": report.get("agency_kind"), "published": report.get("published"),
+            "template": report.get("template"), "format": report.get("format"),
+            **region.as_columns(),
+            "check_status": check_status, "failed_checks": failed, "checks_total": len(checks),
+            "first_seen": when, "last_seen": when,
+            "archived_copy": f"/-/archived/{page_id}" if page_id is not None else None,
+            "portal_id": portal_id, "page_id": page_id, "crawl_id": crawl_id,
+            "icp": site.get("icp"), "police_record": site.get("police_record"),
+            "site_code": site.get("site_code"), "index_no": site.get("index_no"),
+            "notes": _json(report.get("notes") or None), "content_hash": chash,
+            "text_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "extra": _json(extra or None), "text": text,
+        }
+        cols = list(row)
+        cur = self.conn.execute(
+            f"INSERT INTO reports ({', '.join('[' + c + ']' for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [_scalar(row[c]) for c in cols])
+        rid = int(cur.lastrowid)
+        self._insert_table(rid, "table2", "row_key", report.get("table2"), TABLE2_LABELS, TABLE2_VALUE_KEYS)
+        self._insert_table(rid, "table3", "row_key", report.get("table3"), TABLE3_LABELS, TABLE3_COLUMNS,
+                           order=TABLE3_ROWS)
+        self._insert_table(rid, "table4", "grp", report.get("table4"), TABLE4_LABELS, TABLE4_COLUMNS,
+                           order=TABLE4_GROUPS)
+        for c in checks:
+            self.conn.execute(
+                "INSERT INTO checks (report_id, rule, [where], expected, found, ok) VALUES (?, ?, ?, ?, ?, ?)",
+                (rid, str(c.get("rule")), _scalar(c.get("where")), _scalar(c.get("expected")),
+                 _scalar(c.get("found")), 1 if c.get("ok") else 0))
+        fts.index_report(self.conn, rid, report.get("title"), report.get("agency"), text)
+        return rid
+
+    def _insert_table(self, rid: int, table: str, key_col: str, data: Any, labels: dict, columns: tuple,
+                      order: tuple = ()) -> None:
+        if not isinstance(data, dict):
+            return
+        keys = [k for k in order if k in data] + [k for k in data if k not in order]
+        for key in keys:
+            values = data.get(key) or {}
+            if not isinstance(values, dict):
+                values = {"value": values}
+            extra = {k: v for k, v in values.items() if k not in columns}
+            cols = [key_col, "label", *columns, "extra"]
+            vals = [key, labels.get(key), *[_scalar(values.get(c)) for c in columns], _json(extra or None)]
+            self.conn.execute(
+                f"INSERT INTO [{table}] (report_id, {', '.join('[' + c + ']' for c in cols)}) "
+                f"VALUES (?, {', '.join('?' * len(cols))})", [rid, *vals])
+
+    def mark_removed(self, url: str, when: Optional[str] = None, crawl_id: Optional[int] = None) -> bool:
+        """Stamp the current version of `url` as removed (rows kept). False if none is live."""
+        when = when or now_iso()
+        with self.db.atomic():
+            row = self.conn.execute(
+                "SELECT id FROM reports WHERE url = ? AND is_current = 1 AND removed_at IS NULL", (url,)).fetchone()
+            if not row:
+                return False
+            self.conn.execute("UPDATE reports SET removed_at = ? WHERE id = ?", (when, row[0]))
+            self.conn.execute("INSERT INTO removals (report_id, url, removed_at, crawl_id) VALUES (?, ?, ?, ?)",
+                              (row[0], url, when, crawl_id))
+            self._bump(crawl_id, "reports_removed")
+            return True
+
+    def live_report_urls(self, host: Optional[str] = None) -> set[str]:
+        urls = {r[0] for r in self.conn.execute(
+            "SELECT url FROM reports WHERE is_current = 1 AND removed_at IS NULL")}
+        if host is None:
+            return urls
+        host = host.lower()
+        out = set()
+        for u in urls:
+            parts = urlsplit(u)
+            netloc = parts.netloc.lower()
+            if netloc == host or (":" not in host and (parts.hostname or "") == host):
+                out.add(u)
+        return out
+
+    # ---- maintenance --------------------------------------------------------------------
+    def integrity_check(self) -> list[str]:
+        """[] when sound: SQLite integrity, foreign keys, FTS index."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        try:
+            self.conn.execute("INSERT INTO reports_fts(reports_fts, rank) VALUES ('integrity-check', 0)")
+        except Exception as e:  # noqa: BLE001 - reported, not raised
+            problems.append(f"fts: {e}")
+        return problems
+
+    def checkpoint(self) -> None:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file (so an immutable reader sees everything) and close."""
+        try:
+            self.checkpoint()
+        finally:
+            self.db.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def decompress(blob: Optional[bytes], compression: Optional[str]) -> Optional[bytes]:
+    if blob is None:
+        return None
+    if compression == "zlib":
+        return zlib.decompress(blob)
+    return bytes(blob)

@@ -1,0 +1,33 @@
+"""Items. The spider yields one `PageItem` per fetch (raw page, parse result, discovered links);
+the archive pipeline stores it and passes on a `ReportItem` (the report dict of
+report-schema.md plus archive facts) for each report, which is what feed exports (`-O x.jsonl`)
+write. Pages that are not reports stop at the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class PageItem:
+    url: str
+    kind: str  # start, nav, listing, detail, attachment
+    status: Optional[int]  # None: no response (timeout, connection error, blocked)
+    fetched_at: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    content_type: Optional[str] = None
+    error: Optional[str] = None
+    portal: Optional[str] = None
+    request_url: Optional[str] = None  # before redirects
+    report: Optional[dict[str, Any]] = None
+    parse_status: Optional[str] = None  # ok, not_report, error
+    parse_error: Optional[str] = None
+    links: list = field(default_factory=list)  # follow specs for the journal: [url, kind, extra]
+    not_modified: bool = False
+    rendered: bool = False
+
+
+class ReportItem(dict):
+    """A report as report-schema.md describes it, plus `archive_status` (new/changed/unchanged),
+    `report_id`, `page_id`, `portal` and `fetched_at`."""

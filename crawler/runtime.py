@@ -1,0 +1,118 @@
+"""State shared by the spider, middlewares, pipeline and progress extension of one crawl.
+
+One `CrawlContext` per Scrapy crawler (`context_for(crawler)`): it owns the single `Archive`
+connection (one writer: everything runs on the reactor thread), the resume journal, the parse
+pool and the counters shown on the progress line.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.parsing import load_callable
+from crawler.state import Journal, default_jobdir, run_key
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_key(url: str) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            return None
+        return parts.hostname.lower().rstrip("."), parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        return None
+
+
+def host_label(url: str) -> str:
+    """host:port as the archive's `live_report_urls(host=...)` expects it."""
+    key = host_key(url)
+    return f"{key[0]}:{key[1]}" if key else ""
+
+
+def is_private_host(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host in ("localhost",) or host.endswith(".localhost")
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+
+
+class AllowedHosts:
+    """The start hosts (host AND port). A start URL on a default port also admits the same host
+    on the other default port (http → https redirects are common on portals)."""
+
+    def __init__(self, start_urls: list[str]):
+        self.keys: set[tuple[str, int]] = set()
+        for u in start_urls:
+            k = host_key(u)
+            if not k:
+                continue
+            self.keys.add(k)
+            if k[1] in (80, 443):
+                self.keys.add((k[0], 443 if k[1] == 80 else 80))
+
+    def allows(self, url: str) -> bool:
+        k = host_key(url)
+        return k is not None and k in self.keys
+
+
+class CrawlContext:
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        s = crawler.settings
+        self.db_path: str = s.get("ARCHIVE_DB") or "archive.db"
+        self.archive_class_path: str = s.get("NIANBAO_ARCHIVE_CLASS")
+        self.jobdir: str = s.get("NIANBAO_JOBDIR") or default_jobdir(self.db_path)
+        self.counters: Counter[str] = Counter()
+        self.seen_reports: set[str] = set()  # report/attachment URLs linked or confirmed this run
+        self.discovery_errors: list[str] = []  # failures on listings: no removal check then
+        self.started = time.time()
+        self.archive: Any = None
+        self.crawl_id: int | None = None
+        self.journal: Journal | None = None
+        self.resumed = False
+        self.live: set[str] = set()
+        self.hosts: list[str] = []
+        self.final_stats: dict[str, Any] | None = None
+        self.on_finished: Any = None  # the progress extension prints the summary through this
+
+    def open(self, start_urls: list[str], settings_summary: dict[str, Any]) -> None:
+        if self.archive is not None:
+            return
+        d = os.path.dirname(os.path.abspath(self.db_path))
+        os.makedirs(d, exist_ok=True)
+        self.archive = load_callable(self.archive_class_path)(self.db_path)
+        self.journal = Journal(self.jobdir, run_key(start_urls))
+        if self.journal.resumed_crawl_id is not None:
+            self.resumed = True
+            self.crawl_id = self.journal.resumed_crawl_id
+            self.counters.update(self.journal.resumed_stats.get("counters", {}))
+            log.info("resuming interrupted crawl %s (%d pages already done)", self.crawl_id,
+                     len(self.journal._done))
+        else:
+            self.crawl_id = self.archive.begin_crawl(start_urls=start_urls, settings=settings_summary)
+            self.journal.start(self.crawl_id)
+        self.hosts = sorted({host_label(u) for u in start_urls if host_label(u)})
+        for h in self.hosts:
+            self.live |= set(self.archive.live_report_urls(host=h))
+
+    def save_progress(self) -> None:
+        if self.journal:
+            self.journal.save_stats({"counters": dict(self.counters)})
+
+
+def context_for(crawler: Any) -> CrawlContext:
+    ctx = getattr(crawler, "_nianbao_ctx", None)
+    if ctx is None:
+        ctx = CrawlContext(crawler)
+        crawler._nianbao_ctx = ctx
+    return ctx
