@@ -346,9 +346,14 @@ class Archive:
             self.conn.execute("INSERT INTO reports_fts(reports_fts, rank) VALUES ('integrity-check', 0)")
         except Exception as e:  # noqa: BLE001 - reported, not raised
             problems.append(f"fts: {e}")
+        finally:
+            if self.conn.in_transaction:
+                self.conn.rollback()
         return problems
 
     def checkpoint(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from parsers.model import SiteFacts
 _ICP = re.compile(r"([\u4e00-\u9fa5]{1,2}ICP[备証证]\s*[0-9]{4,}\s*号?(?:\s*-\s*\d+)?)", re.I)
 _POLICE = re.compile(r"([\u4e00-\u9fa5]{1,2})\s*公网安备\s*[:：]?\s*(\d{10,16})\s*号?")
 _SITE_CODE = re.compile(r"(?:政府)?网站标识码\s*[:：]?\s*([0-9A-Za-z]{6,12})")
-_INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]\s*([0-9A-Za-z][0-9A-Za-z/\-_.·\u4e00-\u9fa5]*[0-9A-Za-z])")
+_INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.·\u4e00-\u9fa5]*[0-9A-Za-z])")
 
 
 def site_facts(text: str, meta: dict[str, str] | None = None) -> SiteFacts:
@@ -53,7 +53,7 @@ _META_KEYS = ("索引号", "发布机构", "成文日期", "公开方式", "公�
 _META_PAIR = re.compile(r"(%s)\s*[:：]" % "|".join(_META_KEYS))
 _FOOTER_CONTACT = re.compile(r"(地址|邮编|电话|Email|E-mail|邮箱|传真)\s*[:：]", re.I)
 _MENU_SEPARATORS = re.compile(r"^[\s|｜/>»·•\-–—]*$")
-_REPORT_START = re.compile(r"年度报告|年报|^\s*根据《|^\s*[一1][、.．]|^\s*\d{4}年")
+_REPORT_START = re.compile(r"年度报告|年报|^\s*(本报告|根据|按照|依据)|^\s*[一1][、.．]|^\s*\d{4}年")
 _LAST_SECTION = re.compile(r"^\s*(六|十二|十一|十)\s*[、.．]")
 _SIGNATURE_DATE = re.compile(r"^\s*(\d{4}|二[〇○零O0][一二三四五六七八九〇○零O0]{2})\s*年\s*\S{1,3}\s*月\s*\S{1,3}\s*日\s*$")
 
@@ -83,7 +83,8 @@ def strip_chrome(text: str) -> str:
     """Drop chrome lines; before the report starts keep only its title, and after its
     signature date keep nothing but attachment notes."""
     lines = text.splitlines()
-    start = next((i for i, ln in enumerate(lines) if _REPORT_START.search(ln)), 0)
+    start = next((i for i, ln in enumerate(lines)
+                  if (_REPORT_START.search(ln) or ("。" in ln and len(ln) > 60)) and not is_chrome_line(ln)), 0)
     last_section = max((i for i, ln in enumerate(lines) if _LAST_SECTION.match(ln)), default=-1)
     signature = next((i for i in range(max(last_section, 0), len(lines))
                       if _SIGNATURE_DATE.match(lines[i])), None) if last_section >= 0 else None

@@ -37,3 +37,9 @@ def looks_like_report(text: str) -> bool:
     if notice and sections < 4:
         return False
     return sections >= 4 or (names_itself and sections >= 2)
+
+
+def is_notice_title(title: str) -> bool:
+    """A title about reports rather than of one: 关于做好…年度报告…工作的通知, 政府工作报告."""
+    t = unicodedata.normalize("NFKC", title or "")
+    return bool(re.search(r"年度报告|年报|工作报告", t)) and bool(_NOT_REPORT.search(t)) and not is_report_title(t)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
+from parsers.classify import is_report_title
+
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -76,7 +78,8 @@ def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
     for cand in hints + lines[:60]:
         c = unicodedata.normalize("NFKC", cand).strip()
         c = re.split(r"[_\-|｜—]{1,2}\s*[\u4e00-\u9fa5]*(?:网|政府|门户)", c)[0].strip()  # "<title>: 报告 - XX网"
-        if 6 <= len(c) <= 80 and _TITLE.search(c) and not c.startswith(("根据", "现", "按照")):
+        if 6 <= len(c) <= 80 and _TITLE.search(c) and not c.startswith(("根据", "现", "按照")) \
+                and is_report_title(c):
             m = _TITLE.search(c)
             return c[m.start():m.end()] if m.start() > 0 and len(c) - m.end() <= 2 else c
     return None
@@ -145,7 +148,8 @@ def agency_kind(agency: Optional[str]) -> Optional[str]:
 def read_metadata(text: str, raw_text: str, meta: dict[str, str], title_hints: list[str]) -> Metadata:
     lines = [ln for ln in text.splitlines() if ln.strip()]
     title = find_title(lines, [h for h in title_hints if h])
-    if title is None and meta.get("title") and _TITLE_NO_AGENCY.search(meta["title"]):
+    if title is None and meta.get("title") and _TITLE_NO_AGENCY.search(meta["title"]) \
+            and is_report_title(meta["title"]):
         title = meta["title"].strip()
     if title is None and (m := _PUBLISH_SENTENCE.search(text[:3000])):
         # "现公布望花区2017年政府信息公开工作年度报告": the report names itself

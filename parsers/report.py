@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from parsers.checks import run_checks
 from parsers.chrome import site_facts, strip_chrome
-from parsers.classify import looks_like_report
+from parsers.classify import is_notice_title, looks_like_report
 from parsers.metadata import read_metadata
 from parsers.model import Document, ParseError, Report
 from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
@@ -42,6 +42,9 @@ def build_report(doc: Document) -> Report:
     raw = doc.raw_text or doc.text
     md = read_metadata(text, raw, doc.meta, doc.title_hints or [doc.title_hint])
     has_tables = bool(tables.table2 or tables.table3 or tables.table4)
+    hints = (doc.title_hints or [doc.title_hint])[:4]
+    if not has_tables and any(is_notice_title(h) for h in hints if h) and not md.title:
+        raise ParseError(f"not an annual report: {next(h for h in hints if h and is_notice_title(h))!r}")
     if not has_tables and not looks_like_report(text):
         if md.title and md.year and len(text) < 300:
             raise ParseError(f"no report body under the title {md.title!r} (truncated page?)")

@@ -82,7 +82,7 @@ def test_bad_sources_get_one_clear_line(tmp_path):
     assert run.stdout == ""
     assert run.stderr.splitlines() == [
         f"nianbao parse: {truncated}: no report body under the title '某县2021年政府信息公开工作年度报告' (truncated page?)",
-        f"nianbao parse: {notice}: not an annual report (no 政府信息公开 report sections or tables found)",
+        f"nianbao parse: {notice}: not an annual report: '关于做好2023年度政府信息公开工作年度报告编制发布工作的通知'",
         "nianbao parse: file:///etc/passwd: refused URL scheme 'file': only http and https",
         f"nianbao parse: {tmp_path}: is a directory",
     ]

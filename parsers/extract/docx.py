@@ -208,6 +208,8 @@ class _Walker:
         grid_cols = _GRIDCOL_XP(tbl)
         if cells and len(grid_cols) > ncols and ncols > 1:
             ncols = len(grid_cols)
+        if cells and len(grid_cols) == ncols:
+            cells, ncols = _drop_slivers(cells, ncols, grid_cols)
         return cells, ncols, nested
 
     def cell_content(self, tc) -> tuple[str, list]:
@@ -229,6 +231,45 @@ class _Walker:
                 parts.extend(sub.lines)
                 nested.extend(sub.tables)
         return clean_cell("\n".join(parts)), nested
+
+
+MIN_COL_TWIPS = 60  # ≈ 1 mm: narrower grid columns are rounding slivers, not columns
+
+
+def _drop_slivers(cells: list[SpanCell], ncols: int, grid_cols) -> tuple[list[SpanCell], int]:
+    """Word and LibreOffice leave 1-twip grid columns where cell edges almost line up; fold
+    them into the column to their left so the grid has the table's real columns."""
+    widths = []
+    for gc in grid_cols:
+        try:
+            widths.append(max(int(float(gc.get(_w("w")) or 0)), 0))
+        except ValueError:
+            return cells, ncols
+    if sum(widths) <= 0 or not any(0 < w < MIN_COL_TWIPS for w in widths) \
+            or sum(1 for w in widths if w <= 0) > 0:
+        return cells, ncols
+    pos = [0]
+    for w in widths:
+        pos.append(pos[-1] + w)
+    new_index = [0] * (ncols + 1)
+    k, last = 0, pos[0]
+    for i in range(1, ncols + 1):
+        if pos[i] - last >= MIN_COL_TWIPS:
+            k += 1
+            last = pos[i]
+        new_index[i] = k
+    if k < 1:
+        return cells, ncols
+    out = []
+    for c in cells:
+        c0 = new_index[min(c.col, ncols)]
+        c1 = new_index[min(c.col + c.colspan, ncols)]
+        if c1 <= c0:
+            if not c.text:
+                continue
+            c1 = c0 + 1
+        out.append(SpanCell(c.row, c0, c.rowspan, c1 - c0, c.text))
+    return out, max(k, max(c.col + c.colspan for c in out) if out else k)
 
 
 def _cells_of(tbl):

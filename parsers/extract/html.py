@@ -193,11 +193,33 @@ def extract_html(data: bytes, url: str, content_type: Optional[str] = None) -> D
     raw_text = block_text(body if body is not None else root)
     text = trafilatura.extract(html, include_tables=True, include_comments=False,
                                favor_recall=True, deduplicate=False) or ""
-    if not _has_report_body(text) and _has_report_body(raw_text):
-        text = raw_text  # trafilatura lost the report (it happens on table-only pages)
+    if not _has_report_body(text) or _inside_layout_table(text):
+        # trafilatura lost the report, or kept a whole table-layout page as one table
+        container = report_container(root)
+        own = block_text(container) if container is not None else raw_text
+        if _has_report_body(own):
+            text = own
     return Document(url=url, format="html", text=text, tables=tables, meta=meta,
                     raw_text=raw_text, title_hint=hints[0] if hints else "",
                     title_hints=hints)
+
+
+def report_container(root):
+    """The smallest element holding the report's first and last sections."""
+    first = root.xpath("//body//*[contains(text(),'总体情况') or contains(text(),'根据《中华人民共和国政府信息公开条例')]")
+    last = root.xpath("//body//*[contains(text(),'其他需要报告') or contains(text(),'存在的主要问题')]")
+    if not first or not last:
+        return None
+    ancestors = set(first[0].iterancestors())
+    ancestors.add(first[0])
+    node = last[-1]
+    while node is not None and node not in ancestors:
+        node = node.getparent()
+    return node
+
+
+def _inside_layout_table(text: str) -> bool:
+    return any(ln.lstrip().startswith("|") and h in ln for ln in text.splitlines() for h in ("总体情况", "其他需要报告"))
 
 
 _HEADINGS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请", "行政复议", "存在的主要问题",
