@@ -85,7 +85,7 @@ class ArchivePipeline:
                                 reason=f"parse failed: {item.parse_error}")
             elif item.parse_status == "not_report":
                 c["not_reports"] += 1
-        if ctx.journal is not None:
+        if ctx.journal is not None and item.status is not None:
             reports = [item.url] if out is not None else []
             ctx.journal.mark_done(item.request_url or item.url, item.kind, item.links, reports)
             if item.request_url and item.request_url != item.url:

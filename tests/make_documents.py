@@ -376,3 +376,30 @@ def soffice_convert(data: bytes, src_ext: str, target: str, timeout: int = 120) 
                        check=True, capture_output=True, timeout=timeout,
                        env={**os.environ, "HOME": tmp})
         return (out / f"report.{target.split(':')[0]}").read_bytes()
+
+
+def make_borderless_pdf() -> bytes:
+    """Table 4 printed without any ruling lines: columns aligned by position only."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    c.setFont(font, 9)
+    c.drawString(50, h - 60, TITLE)
+    c.drawString(50, h - 80, "四、政府信息公开行政复议、行政诉讼情况")
+    rows = [TABLE4_ROWS[2], TABLE4_ROWS[3], ["3", "0", "1", "0", "4", "0", "1", "0", "0", "1",
+                                             "1", "0", "0", "0", "1"]]
+    y = h - 110
+    c.setFont(font, 6)
+    for row in rows:
+        for k, v in enumerate(row):
+            c.drawString(30 + k * 36, y, v)
+        y -= 18
+    c.setFont(font, 9)
+    c.drawString(50, y - 20, "五、存在的主要问题及改进情况")
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -49,11 +49,11 @@ def _table_diff(name, expected, got) -> list[str]:
 def _report_errors(report, expected) -> list[str]:
     errors = []
     for key in ("title", "year", "agency", "published", "template"):
-        if getattr(report, key) != expected[key]:
+        if key in expected and getattr(report, key) != expected[key]:
             errors.append(f"{key}: expected {expected[key]!r}, got {getattr(report, key)!r}")
     site = {k: getattr(report.site, k) for k in SITE_KEYS}
     for k in SITE_KEYS:
-        if site[k] != expected["site"][k]:
+        if k in expected["site"] and site[k] != expected["site"][k]:  # real pages list only what was read
             errors.append(f"site.{k}: expected {expected['site'][k]!r}, got {site[k]!r}")
     for t in ("table2", "table3", "table4"):
         errors += _table_diff(t, expected.get(t), getattr(report, t))

@@ -81,19 +81,21 @@ def extract_pdf(data: bytes, url: str) -> Document:
     _check_encryption(data)
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
+        pdf, pages = _open(pdfplumber, data)
     except PDFPasswordIncorrect:
         raise ParseError("encrypted PDF (password protected)") from None
     except Exception as e:  # pdfminer raises many types on broken files
-        raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+        # qpdf rebuilds what pdfminer cannot (a truncated download without its trailer):
+        # read qpdf's repaired copy before giving up
+        repaired = _repaired(data)
+        if repaired is None:
+            raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+        try:
+            pdf, pages = _open(pdfplumber, repaired)
+        except Exception:
+            raise ParseError(f"corrupt PDF: {_reason(e)}") from None
 
     with pdf:
-        try:
-            pages = pdf.pages
-        except PDFPasswordIncorrect:
-            raise ParseError("encrypted PDF (password protected)") from None
-        except Exception as e:
-            raise ParseError(f"corrupt PDF: {_reason(e)}") from None
         if not pages:
             raise ParseError("corrupt PDF: no pages")
         meta = _meta(pdf)
@@ -134,8 +136,30 @@ def extract_pdf(data: bytes, url: str) -> Document:
                     raw_text=text, title_hint=title_hint(text))
 
 
+def _open(pdfplumber, data: bytes):
+    pdf = pdfplumber.open(io.BytesIO(data))
+    try:
+        return pdf, pdf.pages
+    except BaseException:
+        pdf.close()
+        raise
+
+
+def _repaired(data: bytes) -> Optional[bytes]:
+    try:
+        import pikepdf
+
+        out = io.BytesIO()
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pdf.save(out)
+        return out.getvalue()
+    except Exception:
+        return None
+
+
 def _reason(e: Exception) -> str:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    msg = re.sub(r"^(stream )?<[^>]*>:\s*", "", msg)  # qpdf names the (in-memory) input
     return msg[:160]
 
 

@@ -1,0 +1,321 @@
+"""The `reports` spider: from portal home pages or report columns to every annual report.
+
+    scrapy crawl reports -a start_urls=URL,URL -s ARCHIVE_DB=archive.db [-O reports.jsonl]
+    scrapy crawl reports -a portals=crawler/portals.toml        (default: the bundled registry)
+
+Page kinds (request.meta["kind"]):
+  start      a start URL: anything below may be followed from it
+  nav        a 信息公开 section on the way to report columns (depth-limited)
+  listing    an annual-report column or one of its pages (pagination, TRS createPageHTML)
+  detail     a page whose link text is a report title: parsed as a report, attachments followed
+  attachment a PDF/DOC/DOCX linked from a detail page (or from a listing with a report title)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tomllib
+from typing import Any, AsyncIterator, Iterable, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler import classify, middlewares
+from crawler.html import decode_html, extract_links, page_title, parse_html
+from crawler.items import PageItem
+from crawler.parsing import ParsePool
+from crawler.runtime import AllowedHosts, context_for, host_label
+
+log = logging.getLogger(__name__)
+
+BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
+PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
+
+
+def load_portals(path: str) -> list[dict[str, Any]]:
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    out = []
+    for p in data.get("portal", []):
+        urls = p.get("start_urls") or ([p["url"]] if p.get("url") else [])
+        if urls:
+            out.append({**p, "start_urls": list(urls)})
+    return out
+
+
+def _split(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [u.strip() for u in value.replace("\n", ",").split(",") if u.strip()]
+    return [str(u).strip() for u in value if str(u).strip()]
+
+
+def _dedup_key(url: str) -> str:
+    """listing/ and listing/index.html are one page."""
+    parts = urlsplit(url)
+    path = parts.path
+    for tail in ("index.html", "index.htm", "index.shtml"):
+        if path.endswith("/" + tail):
+            path = path[: -len(tail)]
+    return parts._replace(path=path or "/").geturl()
+
+
+def _looks_html(content_type: str | None, body: bytes) -> bool:
+    ct = (content_type or "").lower()
+    if "html" in ct or "xml" in ct:
+        return True
+    if ct and not ct.startswith("text/") and "octet-stream" not in ct:
+        return False
+    head = body[:512].lstrip().lower()
+    if head.startswith((b"%pdf", b"pk\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return False
+    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<meta", b"<!--")) or b"<html" in body[:2048].lower()
+
+
+class ReportsSpider(scrapy.Spider):
+    name = "reports"
+
+    def __init__(self, start_urls: Any = None, portals: str | None = None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        urls = _split(start_urls)
+        if urls:
+            self.portal_entries = [{"name": None, "start_urls": urls}]
+        else:
+            self.portal_entries = load_portals(portals or BUNDLED_PORTALS)
+        bad = [u for e in self.portal_entries for u in e["start_urls"]
+               if urlsplit(u).scheme not in ("http", "https")]
+        if bad:
+            raise ValueError(f"start URL must be http(s): {bad[0]}")
+        self.start_url_list = [u for e in self.portal_entries for u in e["start_urls"]]
+        self.allowed_hosts = AllowedHosts(self.start_url_list)
+        self.portal_by_host: dict[str, str] = {}
+        self.js_hosts: set[str] = set()
+        for e in self.portal_entries:
+            for u in e["start_urls"]:
+                self.portal_by_host[host_label(u)] = e.get("name") or urlsplit(u).netloc
+                if e.get("js_listing"):
+                    self.js_hosts.add(host_label(u))
+        self._issued: set[tuple[str, bool]] = set()
+        self.pool: ParsePool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ReportsSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.ctx = context_for(crawler)
+        s = crawler.settings
+        spider.js_mode = (s.get("NIANBAO_JS") or "auto").lower()
+        if "playwright" not in str(s.getdict("DOWNLOAD_HANDLERS").get("http", "")):
+            spider.js_mode = "off"
+        spider.max_listing_pages = s.getint("NIANBAO_MAX_LISTING_PAGES", 300)
+        spider.max_nav_depth = s.getint("NIANBAO_MAX_NAV_DEPTH", 3)
+        crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def _on_opened(self, spider: Any) -> None:
+        middlewares._ALLOWED_FOR_BROWSER = self.allowed_hosts
+        s = self.crawler.settings
+        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"))
+
+    def _on_closed(self, spider: Any, reason: str) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def settings_summary(self) -> dict[str, Any]:
+        s = self.crawler.settings
+        keys = ("ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS",
+                "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
+                "RETRY_TIMES", "CLOSESPIDER_PAGECOUNT", "NIANBAO_JS", "USER_AGENT")
+        return {k: s.get(k) for k in keys} | {"portals": [e.get("name") for e in self.portal_entries]}
+
+    @staticmethod
+    def now() -> str:
+        return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # --- requests ----------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        specs = []
+        for e in self.portal_entries:
+            for u in e["start_urls"]:
+                extra: dict[str, Any] = {"nav_depth": 0}
+                if e.get("js_listing") and self.js_mode != "off":
+                    extra["render"] = True
+                specs.append([u, "start", extra])
+        for req in self._follow_many(specs):
+            yield req
+
+    def _follow_many(self, specs: Iterable[list]) -> Iterator[scrapy.Request]:
+        """Requests for the given follow specs; pages already done in an interrupted run of the
+        same crawl are replayed from the journal (their links followed), not fetched again."""
+        stack = list(reversed(list(specs)))
+        journal = self.ctx.journal
+        while stack:
+            url, kind, extra = stack.pop()
+            render = bool(extra.get("render"))
+            if kind in ("detail", "attachment"):
+                self.ctx.seen_reports.add(url)
+            key = (_dedup_key(url), render)
+            if key in self._issued:
+                continue
+            self._issued.add(key)
+            entry = journal.get(url) if journal is not None and not render else None
+            if entry is not None:
+                self.ctx.counters["resumed_skipped"] += 1
+                _, links, reports = entry
+                self.ctx.seen_reports.update(reports)
+                stack.extend(reversed(links))
+                continue
+            yield self._request(url, kind, extra)
+
+    def _request(self, url: str, kind: str, extra: dict[str, Any]) -> scrapy.Request:
+        meta: dict[str, Any] = {"kind": kind, **extra}
+        if extra.get("render"):
+            from scrapy_playwright.page import PageMethod
+
+            meta.update(playwright=True, playwright_include_page=False,
+                        playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
+        # Duplicates are filtered by the spider (_issued, kept across resume); Scrapy's filter
+        # would also swallow a redirect loop's second hop silently instead of reporting it.
+        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
+                              priority=PRIORITY.get(kind, 0), dont_filter=True)
+
+    # --- responses ---------------------------------------------------------------------------
+    def _item(self, response: Any) -> PageItem:
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                   for k, v in response.headers.items()}
+        ct = headers.get("Content-Type")
+        req_url = response.request.meta.get("redirect_urls", [response.request.url])[0]
+        return PageItem(url=response.url, kind=response.meta.get("kind", "start"),
+                        status=response.status, fetched_at=self.now(), headers=headers,
+                        body=response.body, content_type=ct, portal=self._portal(response.url),
+                        request_url=req_url, rendered=bool(response.meta.get("playwright")))
+
+    def _portal(self, url: str) -> str:
+        return self.portal_by_host.get(host_label(url)) or urlsplit(url).netloc
+
+    async def parse_page(self, response: Any) -> AsyncIterator[Any]:
+        item = self._item(response)
+        kind = item.kind
+        if response.status == 304:
+            item.not_modified = True
+            item.body = b""
+            if kind == "detail" and self.ctx.journal is not None:
+                item.links = self.ctx.journal.page_links(response.url)
+            yield item
+            for req in self._follow_many(item.links):
+                yield req
+            return
+        if response.status in (404, 410):
+            item.error = f"HTTP {response.status}"
+            yield item
+            return
+
+        if kind == "attachment" or not _looks_html(item.content_type, response.body):
+            await self._parse_into(item)
+            yield item
+            return
+
+        text, _enc = decode_html(response.body, item.content_type)
+        doc = parse_html(text)
+        links = extract_links(doc, response.url)
+        specs = self._classify(kind, response.url, links, text, response.meta)
+        title = page_title(doc)
+        if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
+            await self._parse_into(item)
+            if kind == "start":
+                specs += [[u, "attachment", {}] for u, _ in links
+                          if self.allowed_hosts.allows(u) and classify.is_attachment_url(u)]
+        elif kind in ("start", "nav", "listing") and self._wants_render(response, specs):
+            self.ctx.counters["rendered"] += 1
+            specs.append([response.url, kind, {**self._carry(response.meta), "render": True}])
+        item.links = specs
+        yield item
+        for req in self._follow_many(specs):
+            yield req
+
+    def _wants_render(self, response: Any, specs: list) -> bool:
+        if self.js_mode == "off" or response.meta.get("playwright"):
+            return False
+        if host_label(response.url) in self.js_hosts and response.meta.get("kind") == "listing":
+            return True
+        useful = [s for s in specs if s[1] in ("detail", "attachment", "listing")]
+        return not useful
+
+    @staticmethod
+    def _carry(meta: dict[str, Any]) -> dict[str, Any]:
+        return {k: meta[k] for k in ("nav_depth", "pages") if k in meta}
+
+    async def _parse_into(self, item: PageItem) -> None:
+        assert self.pool is not None
+        status, data = await self.pool.parse(item.body, item.url, item.content_type)
+        item.parse_status = status
+        if status == "ok":
+            item.report = data
+        else:
+            item.parse_error = data
+
+    def _classify(self, kind: str, page_url: str, links: list[tuple[str, str]], text: str,
+                  meta: dict[str, Any]) -> list[list]:
+        specs: list[list] = []
+        seen: set[str] = set()
+        nav_depth = meta.get("nav_depth", 0)
+        pages = meta.get("pages", 0)
+        discovering = kind in ("start", "nav", "listing")
+        for url, label in links:
+            if url in seen or url == page_url:
+                continue
+            seen.add(url)
+            if not self.allowed_hosts.allows(url):
+                self.ctx.counters["offsite_links"] += 1
+                continue
+            if classify.is_skipped_url(url):
+                continue
+            if classify.is_attachment_url(url):
+                if kind == "detail" or classify.is_report_title(label):
+                    specs.append([url, "attachment", {"title": label}])
+                continue
+            if classify.is_report_title(label):
+                specs.append([url, "detail", {"title": label}])
+            elif not discovering:
+                continue
+            elif classify.is_column_link(label, url):
+                specs.append([url, "listing", {"pages": 0}])
+            elif kind in ("listing", "start") and classify.is_pager_link(label, url, page_url):
+                if pages < self.max_listing_pages:
+                    specs.append([url, "listing", {"pages": pages + 1}])
+            elif kind in ("start", "nav") and nav_depth < self.max_nav_depth and classify.is_nav_link(label, url):
+                specs.append([url, "nav", {"nav_depth": nav_depth + 1}])
+        if kind in ("listing", "start") and "createPageHTML" in text:
+            for name in classify.trs_pages(text):
+                url = urljoin(page_url, name)
+                if url not in seen and url != page_url and self.allowed_hosts.allows(url):
+                    seen.add(url)
+                    specs.append([url, "listing", {"pages": pages + 1, "trs": True}])
+        return specs
+
+    def on_error(self, failure: Any) -> Iterator[Any]:
+        request = failure.request
+        kind = request.meta.get("kind", "start")
+        if failure.check(middlewares.OffsiteBlocked):
+            return
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.ctx.counters["robots_forbidden"] += 1
+            return
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = request.meta.get("nianbao_error") or f"HTTP {status}"
+        else:
+            reason = request.meta.get("nianbao_error") or (
+                f"{failure.type.__name__}: {str(failure.value).splitlines()[0] if str(failure.value) else ''}".strip(": "))
+            if request.meta.get("retry_times"):
+                reason += f" (after {request.meta['retry_times']} retries)"
+        if request.meta.get("playwright"):
+            reason = "rendering failed: " + reason
+        yield PageItem(url=request.url, kind=kind, status=None, fetched_at=self.now(),
+                       error=reason[:500], portal=self._portal(request.url))
