@@ -261,9 +261,11 @@ def _draw_cells(c, cells, x_left, col_w, y_top, row_h, font, size=7):
             yy -= size + 1
 
 
-def make_report_pdf() -> bytes:
+def make_report_pdf(repeat_header: bool = False, page2_heading: str = "") -> bytes:
     """Title and prose, then table 3 ruled, rows 一 … (三)8 on page 1 and (四) … 四 on page 2
-    (the 三、本年度办理结果 cell continues empty on page 2, as Word prints it), then table 4."""
+    (the 三、本年度办理结果 cell continues empty on page 2, as Word prints it), then table 4.
+    With `repeat_header` the three header rows are printed again on top of page 2; a
+    `page2_heading` is printed above the continuation."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -291,13 +293,20 @@ def make_report_pdf() -> bytes:
             page1.append((r, col, rs, cs, text))
         else:
             page2.append((r - PAGE1_ROWS, col, rs, cs, text))
+    if repeat_header:
+        page2 = [(r + 3, col, rs, cs, text) for r, col, rs, cs, text in page2]
+        page2 += [cell for cell in page1 if cell[0] < 3]
     _draw_cells(c, page1, 40, col_w, y - 4, row_h, font)
     c.setFont(font, 9)
     c.drawCentredString(w / 2, 30, "- 1 -")
     c.showPage()
     top = h - 50
+    if page2_heading:
+        c.setFont(font, 9)
+        c.drawString(50, top - 10, page2_heading)
+        top -= 30
     _draw_cells(c, page2, 40, col_w, top, row_h, font)
-    y = top - (28 - PAGE1_ROWS) * row_h - 30
+    y = top - (28 - PAGE1_ROWS + (3 if repeat_header else 0)) * row_h - 30
     c.setFont(font, 9)
     c.drawString(50, y, "四、政府信息公开行政复议、行政诉讼情况")
     t4 = []
@@ -378,6 +387,14 @@ def soffice_convert(data: bytes, src_ext: str, target: str, timeout: int = 120) 
         return (out / f"report.{target.split(':')[0]}").read_bytes()
 
 
+BORDERLESS_ROWS = [
+    ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3,
+    ["2", "1", "0", "1", "4", "1", "0", "0", "1", "2", "0", "0", "0", "0", "0"],
+    ["3", "0", "1", "0", "4", "0", "1", "0", "0", "1", "1", "0", "0", "0", "1"],
+    ["5", "1", "1", "1", "8", "1", "1", "0", "1", "3", "1", "0", "0", "0", "1"],
+]
+
+
 def make_borderless_pdf() -> bytes:
     """Table 4 printed without any ruling lines: columns aligned by position only."""
     from reportlab.lib.pagesizes import A4
@@ -390,8 +407,7 @@ def make_borderless_pdf() -> bytes:
     c.setFont(font, 9)
     c.drawString(50, h - 60, TITLE)
     c.drawString(50, h - 80, "四、政府信息公开行政复议、行政诉讼情况")
-    rows = [TABLE4_ROWS[2], TABLE4_ROWS[3], ["3", "0", "1", "0", "4", "0", "1", "0", "0", "1",
-                                             "1", "0", "0", "0", "1"]]
+    rows = BORDERLESS_ROWS
     y = h - 110
     c.setFont(font, 6)
     for row in rows:
@@ -402,4 +418,69 @@ def make_borderless_pdf() -> bytes:
     c.drawString(50, y - 20, "五、存在的主要问题及改进情况")
     c.showPage()
     c.save()
+    return buf.getvalue()
+
+
+def make_tricky_docx() -> bytes:
+    """Word structures beyond plain merges: Chinese automatic numbering (一、 / (一)), a
+    one-column layout box holding text and a table, a table nested in a cell, a row starting
+    with w:gridBefore, text in a content control (w:sdt)."""
+    import copy
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    doc = docx.Document()
+    numbering = doc.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>'
+        '<w:lvlText w:val="%1、"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/>'
+        '<w:lvlText w:val="(%2)"/></w:lvl></w:abstractNum>'))
+    numbering.append(parse_xml(
+        f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+
+    def numbered(text, ilvl):
+        p = doc.add_paragraph(text)
+        p._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="90"/></w:numPr>'))
+
+    doc.add_paragraph("某某街道2020年政府信息公开工作年度报告")
+    numbered("总体情况", 0)
+    numbered("主动公开情况", 1)
+    numbered("依申请公开情况", 1)
+    numbered("主动公开政府信息情况", 0)
+
+    box = doc.add_table(rows=1, cols=1)  # a layout box
+    cell = box.cell(0, 0)
+    cell.paragraphs[0].text = "框内的说明文字"
+    inner = cell.add_table(rows=2, cols=3)
+    for r, row in enumerate([["信息内容", "本年新制作数量", "本年新公开数量"], ["规章", "2", "3"]]):
+        for k, v in enumerate(row):
+            inner.cell(r, k).text = v
+
+    outer = doc.add_table(rows=3, cols=3)
+    for r, row in enumerate([["项目", "说明", "数量"], ["甲", "", "7"], ["乙", "见右", "8"]]):
+        for k, v in enumerate(row):
+            outer.cell(r, k).text = v
+    nested = outer.cell(1, 1).add_table(rows=1, cols=2)
+    nested.cell(0, 0).text = "子项一"
+    nested.cell(0, 1).text = "子项二"
+    # row 2 starts one grid column in: <w:gridBefore w:val="1"/> and its first cell removed
+    tr = outer.rows[2]._tr
+    trpr = tr.get_or_add_trPr()
+    trpr.append(parse_xml(f'<w:gridBefore {nsdecls("w")} w:val="1"/>'))
+    tr.remove(tr.tc_lst[0])
+
+    p = doc.add_paragraph("控件外")
+    sdt = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent/></w:sdt>')
+    sdt_p = copy.deepcopy(p._p)
+    for t in sdt_p.iter(qn("w:t")):
+        t.text = "控件里的日期2021年1月28日"
+    sdt[1].append(sdt_p)
+    p._p.addnext(sdt)
+    buf = io.BytesIO()
+    doc.save(buf)
     return buf.getvalue()

@@ -222,7 +222,9 @@ class _Walker:
                 sub = _Walker(self.numbering)
                 sub.depth = self.depth
                 sub.table(el)
-                parts.extend(sub.lines)
+                # the inner table's rows inside the outer cell: cells joined by spaces, so
+                # the outer table's pipe row keeps its own cell boundaries
+                parts.extend(line.replace(" | ", " ") for line in sub.lines)
                 nested.extend(sub.tables)
             elif el.tag in (_w("sdt"), _w("customXml")):
                 sub = _Walker(self.numbering)

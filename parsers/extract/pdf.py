@@ -39,12 +39,15 @@ TEXT = {
     "horizontal_strategy": "text",
     "snap_tolerance": 3,
     "join_tolerance": 3,
-    "min_words_vertical": 3,
+    "min_words_vertical": 2,
     "min_words_horizontal": 1,
 }
 _TOL = 3.0  # points: cell edges closer than this are the same grid line
 _PAGE_NO = re.compile(r"^[\s\-—－–·.]*(第\s*)?[\d０-９一二三四五六七八九十]+\s*(页|/\s*\d+)?(\s*共\s*\d+\s*页)?[\s\-—－–·.]*$"
                       r"|^[\s\-—－–]*\d+\s*/\s*\d+[\s\-—－–]*$|^page\s*\d+", re.I)
+
+
+_CONTINUED = re.compile(r"^[(（]?(续表|续上表|接上表)[)）]?\s*\S{0,12}$")  # 续表 / 续表3 above a continuation
 
 
 @dataclass
@@ -256,9 +259,51 @@ def _plausible_text_table(cells: list[SpanCell], nrows: int, ncols: int) -> bool
     return sum(1 for n in per_row.values() if n >= 2) >= 3
 
 
+def _figure_bands(page) -> list[tuple[float, float, float, float]]:
+    """Regions of a page without ruled tables that look like a borderless table: runs of
+    lines split into 3+ separate words, 3+ of them holding two or more figures (a single-word
+    line, e.g. a wrapped label, may sit inside a run). The text strategy is run on each band
+    alone, so that prose aligned on the page margin does not pass for a table column."""
+    words = page.extract_words(x_tolerance=2, y_tolerance=2)
+    lines: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) <= 2.5:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    bands = []
+    run: list[list[dict]] = []
+    gap = 0
+
+    def close():
+        table_lines = [ln for ln in run if len(ln) >= 3]
+        if sum(1 for ln in table_lines if sum(is_numberish(w["text"]) for w in ln) >= 2) >= 3:
+            ws = [w for ln in run for w in ln]
+            bands.append((max(min(w["x0"] for w in ws) - 2, 0), max(min(w["top"] for w in ws) - 2, 0),
+                          min(max(w["x1"] for w in ws) + 2, page.width),
+                          min(max(w["bottom"] for w in ws) + 2, page.height)))
+
+    for ln in lines:
+        if len(ln) >= 3:
+            run.append(ln)
+            gap = 0
+        elif run and gap == 0 and len(ln) <= 2:
+            run.append(ln)
+            gap = 1
+        else:
+            close()
+            run, gap = [], 0
+    if run:
+        while run and len(run[-1]) < 3:
+            run.pop()
+        close()
+    return bands
+
+
 def _furniture(text: str) -> bool:
     """Only page numbers / blank between a table and the page edge."""
-    return all(not ln.strip() or _PAGE_NO.match(ln.strip()) for ln in text.split("\n"))
+    return all(not ln.strip() or _PAGE_NO.match(ln.strip()) or _CONTINUED.match(ln.strip())
+               for ln in text.split("\n"))
 
 
 def _page_tables(page, pageno: int) -> list[_Piece]:
@@ -272,13 +317,15 @@ def _page_tables(page, pageno: int) -> list[_Piece]:
             continue
         found.append((t.bbox, cells, nrows, ncols, xs))
     if not found and page.chars:
-        for t in page.find_tables(TEXT):
-            boxes = list(t.cells)
-            if len(boxes) < 4:
-                continue
-            cells, nrows, ncols, xs = _cells_from_boxes(page, boxes, squeeze=False)
-            if _plausible_text_table(cells, nrows, ncols):
-                found.append((t.bbox, cells, nrows, ncols, xs))
+        for band in _figure_bands(page):
+            region = page.crop(band)
+            for t in region.find_tables(TEXT):
+                boxes = list(t.cells)
+                if len(boxes) < 4:
+                    continue
+                cells, nrows, ncols, xs = _cells_from_boxes(region, boxes, squeeze=False)
+                if _plausible_text_table(cells, nrows, ncols):
+                    found.append((t.bbox, cells, nrows, ncols, xs))
     found.sort(key=lambda f: (f[0][1], f[0][0]))
     pieces = []
     for k, (bbox, cells, nrows, ncols, xs) in enumerate(found):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from parsers.model import Number, Row
-from parsers.normalise import fold, is_value, label_key, parse_cell
+from parsers.normalise import fold, is_blank, is_value, label_key, parse_cell
 from parsers.tables import templates as T
 
 Table = dict[str, dict[str, Optional[Number]]]
@@ -81,9 +81,15 @@ def _values_by_header(values: list[tuple[int, str]], header: dict[str, tuple[int
     picked: dict[str, str] = {}
     for col_index, text in values:
         owners = [c for c, (a, b) in header.items() if a <= col_index < b]
-        if len(owners) != 1 or owners[0] in picked:
+        if len(owners) != 1:
             return None
-        picked[owners[0]] = text
+        owner = owners[0]
+        if owner in picked:  # two slots under one header: a spacer; keep the printed one
+            if is_blank(text):
+                continue
+            if not is_blank(picked[owner]):
+                return None
+        picked[owner] = text
     if len(picked) < len(columns) - 1:  # tolerate one slot the grid lost, never more
         return None
     return [picked.get(c) for c in columns]

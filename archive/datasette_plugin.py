@@ -1,0 +1,176 @@
+"""Datasette plugin of the archive (registered by archive/serve.py with Datasette's plugin manager).
+
+* `prepare_connection`: on a database that has `reports_fts`, replaces Datasette's `escape_fts`
+  SQL function by `archive.fts.bigram_query`, so the stock `_search` box finds 2-character
+  Chinese words (runs after Datasette's own hook: `trylast`).
+* `register_routes`:
+  - `/-/archived/<page_id>`: the archived copy of a fetched page, sanitized, strict CSP;
+  - `/-/archived/<page_id>/raw`: the original bytes, as a download (never rendered);
+  - `/-/nianbao/chart`: applications per year for a region, as a server-drawn SVG bar chart.
+* `render_cell`: links for `reports.archived_copy`, `reports.url` and `pages.body`.
+"""
+from __future__ import annotations
+
+import html
+from urllib.parse import quote, urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from .fts import bigram_query
+from .sanitize import SAFE_HEADERS, _safe_url, archived_page
+from .store import decompress
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn, database):
+    try:
+        has = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reports_fts'").fetchone()
+    except Exception:  # noqa: BLE001 - not our database
+        return
+    if has:
+        conn.create_function("escape_fts", 1, bigram_query, deterministic=True)
+
+
+async def _archive_db(datasette, request):
+    name = request.args.get("db")
+    if name:
+        try:
+            return datasette.get_database(name)
+        except KeyError:
+            return None
+    for db_name, db in datasette.databases.items():
+        if db_name.startswith("_"):
+            continue
+        if await db.table_exists("pages") and await db.table_exists("reports"):
+            return db
+    return None
+
+
+async def archived_view(datasette, request):
+    page_id = int(request.url_vars["page_id"])
+    db = await _archive_db(datasette, request)
+    if db is None:
+        return Response.text("no archive database", status=404, headers=SAFE_HEADERS)
+    row = (await db.execute(
+        "SELECT url, fetched_at, content_type, body, compression FROM pages WHERE id = ?", [page_id])).first()
+    if row is None:
+        return Response.text(f"no archived page {page_id}", status=404, headers=SAFE_HEADERS)
+    rep = (await db.execute(
+        "SELECT id, text FROM reports WHERE page_id = ? ORDER BY id DESC LIMIT 1", [page_id])).first()
+    back = datasette.urls.row(db.name, "reports", str(rep["id"])) if rep else None
+    body = decompress(row["body"], row["compression"])
+    doc = archived_page(body, row["content_type"], row["url"], row["fetched_at"], page_id,
+                        back_href=back, fallback_text=rep["text"] if rep else None)
+    return Response.html(doc, headers=SAFE_HEADERS)
+
+
+async def archived_raw_view(datasette, request):
+    page_id = int(request.url_vars["page_id"])
+    db = await _archive_db(datasette, request)
+    row = (await db.execute("SELECT body, compression FROM pages WHERE id = ?", [page_id])).first() if db else None
+    if row is None or row["body"] is None:
+        return Response.text(f"no archived body for page {page_id}", status=404, headers=SAFE_HEADERS)
+    headers = dict(SAFE_HEADERS)
+    headers["Content-Disposition"] = f'attachment; filename="page-{page_id}.bin"'
+    return Response(decompress(row["body"], row["compression"]), status=200, headers=headers,
+                    content_type="application/octet-stream")
+
+
+CHART_SQL = """
+SELECT r.year AS year, SUM(COALESCE(t.total, 0)) AS applications, COUNT(DISTINCT r.id) AS reports
+FROM reports r JOIN table3 t ON t.report_id = r.id AND t.row_key = 'new_received'
+WHERE r.is_current = 1 AND r.year IS NOT NULL
+  AND (:province = '' OR r.province = :province)
+  AND (:city = '' OR r.city = :city)
+  AND (:county = '' OR r.county = :county)
+GROUP BY r.year ORDER BY r.year
+"""
+
+
+def _bar_chart(rows: list[dict], title: str) -> str:
+    if not rows:
+        return "<p>没有数据 No data for this region.</p>"
+    width, height, pad = 720, 320, 50
+    top = max(r["applications"] or 0 for r in rows) or 1
+    bw = (width - 2 * pad) / len(rows)
+    bars = []
+    for i, r in enumerate(rows):
+        v = r["applications"] or 0
+        h = (height - 2 * pad) * v / top
+        x = pad + i * bw
+        y = height - pad - h
+        bars.append(
+            f'<rect x="{x + bw * 0.1:.1f}" y="{y:.1f}" width="{bw * 0.8:.1f}" height="{h:.1f}" fill="#4a78b5">'
+            f'<title>{r["year"]}: {v}</title></rect>'
+            f'<text x="{x + bw / 2:.1f}" y="{height - pad + 16}" text-anchor="middle" font-size="12">{r["year"]}</text>'
+            f'<text x="{x + bw / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="12">{v}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+            f'aria-label="{html.escape(title)}"><line x1="{pad}" y1="{height - pad}" x2="{width - pad}" '
+            f'y2="{height - pad}" stroke="#333"/>{"".join(bars)}</svg>')
+
+
+async def chart_view(datasette, request):
+    db = await _archive_db(datasette, request)
+    if db is None:
+        return Response.text("no archive database", status=404)
+    params = {k: (request.args.get(k) or "").strip() for k in ("province", "city", "county")}
+    rows = [dict(r) for r in (await db.execute(CHART_SQL, params)).rows]
+    provinces = [r[0] for r in (await db.execute(
+        "SELECT DISTINCT province FROM reports WHERE province IS NOT NULL ORDER BY province")).rows]
+    where = " ".join(v for v in params.values() if v) or "全部地区 all regions"
+    title = f"{where}：每年收到的政府信息公开申请 applications received per year"
+    options = "".join(
+        f'<option value="{html.escape(p)}"{" selected" if p == params["province"] else ""}>{html.escape(p)}</option>'
+        for p in provinces)
+    table = "".join(f"<tr><td>{r['year']}</td><td>{r['applications']}</td><td>{r['reports']}</td></tr>" for r in rows)
+    query_url = datasette.urls.database(db.name) + "/applications_per_year?" + urlencode(params)
+    page = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<link rel="stylesheet" href="{datasette.urls.static('app.css')}"></head><body><div class="container">
+<p><a href="{datasette.urls.instance()}">首页 home</a> · <a href="{html.escape(query_url)}">数据 data (SQL)</a></p>
+<h1>{html.escape(title)}</h1>
+<form method="get"><label>省份 province <select name="province"><option value="">全部 all</option>{options}</select></label>
+<label>市 city <input name="city" value="{html.escape(params['city'])}"></label>
+<label>县区 county <input name="county" value="{html.escape(params['county'])}"></label>
+<input type="submit" value="画图 draw"></form>
+{_bar_chart(rows, title)}
+<table><tr><th>年度 year</th><th>新收申请 applications (一、本年新收 总计)</th><th>报告数 reports</th></tr>{table}</table>
+<p>只计当前版本的报告；总计列为空的报告按 0 计。 Current report versions only; a blank 总计 counts as 0.</p>
+</div></body></html>"""
+    return Response.html(page)
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/archived/(?P<page_id>\d+)$", archived_view),
+        (r"^/-/archived/(?P<page_id>\d+)/raw$", archived_raw_view),
+        (r"^/-/nianbao/chart$", chart_view),
+    ]
+
+
+def _link(href: str, text: str, external: bool = False) -> Markup:
+    extra = ' rel="noopener noreferrer nofollow" target="_blank"' if external else ""
+    return Markup(f'<a href="{html.escape(href)}"{extra}>{html.escape(text)}</a>')
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if table == "reports" and column == "archived_copy" and isinstance(value, str) and value.startswith("/-/archived/"):
+        return _link(datasette.urls.path(value) + "?db=" + quote(database), "存档副本 archived copy")
+    if table == "reports" and column == "url" and isinstance(value, str):
+        safe = _safe_url(value, None)
+        return _link(safe, value, external=True) if safe else None
+    if table == "pages" and column == "body" and value is not None:
+        try:
+            pid = row["id"]
+        except (KeyError, IndexError, TypeError):
+            return None
+        size = row["size"] if "size" in row.keys() else None
+        return Markup(
+            f'{_link(datasette.urls.path(f"/-/archived/{pid}") + "?db=" + quote(database), "存档副本 archived copy")}'
+            f' · {_link(datasette.urls.path(f"/-/archived/{pid}/raw") + "?db=" + quote(database), "原始字节 raw bytes")}'
+            f'{f" ({size} B)" if size is not None else ""}')
+    return None
