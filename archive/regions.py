@@ -213,8 +213,10 @@ def derive_region(agency: Optional[str] = None, site_code: Optional[str] = None,
         if name != best:
             used.insert(0, "agency")
         best = name
+    # The 公网安备 county refines only a body whose name names no place at all (新前街道,
+    # 经济技术开发区): a name like 阜新市…局 is a city-level body even if its site was filed in a district.
     if police and (best is None or (_belongs(police, best) and _rank(police) > _rank(best))):
-        if best is None or "agency" not in used:
+        if best is None or (name in (None, context) and not _cpca_code(agency or "")):
             best = police
             used.append("police_record")
     if best is None:

@@ -47,6 +47,10 @@ except Exception:  # noqa: BLE001 - not written yet, or broken: keep crawling wi
 
 
 def is_report_title(title: str) -> bool:
+    """A link/page title naming one year's report. A year is required: 政府信息公开年报 or
+    政府信息公开工作年度报告 without one is a column name."""
+    if not _YEAR.search(title or ""):
+        return False
     if _parser_is_report_title is not None:
         try:
             if _parser_is_report_title(title):

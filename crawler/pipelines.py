@@ -47,7 +47,7 @@ class ArchivePipeline:
         if item.status is None:
             c["errors"] += 1
             db.record_error(crawl_id=ctx.crawl_id, url=item.url, reason=item.error or "no response")
-            if item.kind in ("start", "nav", "listing"):
+            if item.kind in ("start", "listing"):
                 ctx.discovery_errors.append(item.url)
         else:
             c["pages"] += 1
@@ -63,7 +63,7 @@ class ArchivePipeline:
                     if db.mark_removed(item.url, when=item.fetched_at, crawl_id=ctx.crawl_id):
                         c["removed"] += 1
                     ctx.live.discard(item.url)
-                if item.kind in ("start", "nav", "listing"):
+                if item.kind in ("start", "listing"):
                     ctx.discovery_errors.append(item.url)
             elif item.not_modified:
                 c["not_modified"] += 1

@@ -33,9 +33,12 @@ def host_key(url: str) -> tuple[str, int] | None:
 
 
 def host_label(url: str) -> str:
-    """host:port as the archive's `live_report_urls(host=...)` expects it."""
+    """The URL's netloc as `Archive.live_report_urls(host=...)` compares it: host, or host:port
+    when the port is not the scheme's default."""
     key = host_key(url)
-    return f"{key[0]}:{key[1]}" if key else ""
+    if not key:
+        return ""
+    return key[0] if key[1] == DEFAULT_PORTS[urlsplit(url).scheme] else f"{key[0]}:{key[1]}"
 
 
 def is_private_host(host: str) -> bool:

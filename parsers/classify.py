@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_REPORT = re.compile(r"(政府)?信息公开\s*(工作)?\s*(年度)?\s*(报告|年报)|政务公开\s*(工作)?\s*年度报告|信息公开年报")
-_YEAR = re.compile(r"(19|20)\d{2}\s*年|年度")
+_REPORT = re.compile(r"(政府)?信息公开\s*(工作)?\s*的?\s*(年度)?\s*(报告|年报)|政务公开\s*(工作)?\s*年度报告|信息公开年报")
+_YEAR = re.compile(r"(19|20)\d{2}\s*年|[〇○零一二][〇○零一二三四五六七八九]{3}\s*年")
 # Documents about reports, and other reports, that are not annual disclosure reports.
 _NOT_REPORT = re.compile(
     r"关于.{0,40}(做好|报送|编制|开展|印发|发布).{0,40}(年度报告|年报)|通知|通报|工作要点|政府工作报告|"
@@ -17,8 +17,8 @@ def is_report_title(title: str) -> bool:
     t = unicodedata.normalize("NFKC", title or "").strip()
     if not t or len(t) > 120:
         return False
-    if not _REPORT.search(t):
-        return False
+    if not _REPORT.search(t) or not _YEAR.search(t):
+        return False  # "政府信息公开年报" alone names a column, not a report
     if _NOT_REPORT.search(t):
         return False
     return True

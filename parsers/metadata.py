@@ -15,9 +15,14 @@ _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "0": 0, "一": 1, "二": 2, 
 # A title names a body, a year and the report: 新前街道2020年度政府信息公开年度报告.
 _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fa5（）()·]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年\s*(?:度)?\s*"
-    r"(?:的)?\s*(?:政府)?信息公开\s*(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
+    r"(?:的)?\s*(?:政府)?信息公开\s*(?:工作)?\s*(?:的)?\s*(?:年度)?\s*(?:报告|年报)")
+# 2022年度长春市教育局政府信息公开工作年度报告: the year first
+_TITLE_YEAR_FIRST = re.compile(
+    r"^\s*(?P<year>(?:19|20)\d{2})\s*年\s*(?:度)?\s*(?P<agency>[\u4e00-\u9fa5（）()·]{2,40}?)\s*"
+    r"(?:政府)?信息公开\s*(?:工作)?\s*(?:的)?\s*(?:年度)?\s*(?:报告|年报)")
 _TITLE_NO_AGENCY = re.compile(
-    r"(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*(?:政府)?信息公开\s*(?:工作)?\s*(?:年度)?\s*(?:报告|年报)")
+    r"(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*(?:[\u4e00-\u9fa5（）()·]{2,40}?)?(?:政府)?信息公开\s*(?:工作)?\s*(?:的)?\s*"
+    r"(?:年度)?\s*(?:报告|年报)")
 _PUBLISH_SENTENCE = re.compile(r"(?:现|特)?(?:公布|发布|编制|形成)(?:了)?(?P<agency>[\u4e00-\u9fa5（）()]{2,40}?)"
                                r"(?P<year>(?:19|20)\d{2})\s*年\s*度?\s*(?:政府)?信息公开\s*(?:工作)?\s*年度报告")
 _PERIOD = re.compile(r"统计期限?(?:为|自|是)?\s*(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
@@ -78,8 +83,10 @@ def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
     for cand in hints + lines[:60]:
         c = unicodedata.normalize("NFKC", cand).strip()
         c = re.split(r"[_\-|｜—]{1,2}\s*[\u4e00-\u9fa5]*(?:网|政府|门户)", c)[0].strip()  # "<title>: 报告 - XX网"
-        if 6 <= len(c) <= 80 and _TITLE.search(c) and not c.startswith(("根据", "现", "按照")) \
-                and is_report_title(c):
+        if 6 <= len(c) <= 80 and (_TITLE.search(c) or _TITLE_YEAR_FIRST.search(c)) \
+                and not c.startswith(("根据", "现", "按照")) and is_report_title(c):
+            if _TITLE_YEAR_FIRST.search(c):
+                return c
             m = _TITLE.search(c)
             return c[m.start():m.end()] if m.start() > 0 and len(c) - m.end() <= 2 else c
     return None
@@ -96,6 +103,10 @@ def find_year(title: Optional[str], text: str) -> Optional[int]:
 
 
 def find_agency(title: Optional[str], text: str, meta: dict[str, str]) -> Optional[str]:
+    if title and (m := _TITLE_YEAR_FIRST.search(title)):
+        name = _clean_agency(m.group("agency"))
+        if _AGENCY_SUFFIX.search(name):
+            return name
     if title and (m := _TITLE.search(title)):
         name = _clean_agency(m.group("agency"))
         if _AGENCY_SUFFIX.search(name):

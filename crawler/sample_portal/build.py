@@ -146,6 +146,10 @@ createPageHTML({len(pages)}, {n}, "index", "html");
     files["/index.html"] = _shell("首页", f"""<div class="banner">欢迎访问{SITE.name}门户网站</div>
 <ul class="news"><li><a href="{GZBG[1]}">{GZBG[0]}</a></li>
 <li><a href="/xwzx/202301/t20230131_1.html">我市召开2023年政务公开工作会议</a></li></ul>""", [("首页", "/")]).encode()
+    files["/zwgk/zfxxgk/fdzdgknr/index.html"] = _shell("法定主动公开内容", """<ul class="list">
+<li><a href="/zwgk/zfxxgk/fdzdgknr/jgzn/">机构职能</a></li><li><a href="/zwgk/zfxxgk/fdzdgknr/czzj/">财政资金</a></li>
+<li><a href="/zwgk/zfxxgk/fdzdgknr/czzj/202302/t20230210_77.html">2023年示例市本级部门预算公开说明</a></li></ul>""",
+                                                       [("首页", "/"), ("政府信息公开", "/zwgk/zfxxgk/")]).encode()
     files["/robots.txt"] = b"User-agent: *\nDisallow: /search/\nDisallow: /hdjl/\n"
     files["/css/style.css"] = b"body{font-family:sans-serif}\n"
     os.makedirs(out, exist_ok=True)
