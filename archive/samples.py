@@ -184,3 +184,85 @@ def synthetic_reports(n: int, seed: int = 1, min_bytes: int = 3000, max_bytes: i
                             text=text, agency_kind=kind, site=site, balanced=rng.random() > 0.1,
                             seed=rng.randint(0, 1 << 30))
         yield rep, portal_region
+
+
+MALICIOUS_HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>平潭综合实验区2021年政府信息公开工作年度报告</title>
+<script>console.log("NIANBAO-XSS-head"); alert("head")</script>
+<base href="javascript:alert('base')//">
+<meta http-equiv="refresh" content="0;url=javascript:alert('refresh')">
+</head><body onload="console.log('NIANBAO-XSS-onload'); alert('onload')">
+<div class="TRS_Editor"><h1>平潭综合实验区2021年政府信息公开工作年度报告</h1>
+<p>平潭综合实验区管委会认真贯彻落实《中华人民共和国政府信息公开条例》，教育领域信息公开持续推进。</p>
+<img src="x" alt="图1" onerror="console.log('NIANBAO-XSS-onerror'); alert('onerror')">
+<a href="javascript:alert('href')" id="evil-link">点击</a>
+<a href="/zwgk/zfxxgk/" id="good-link">信息公开</a>
+<iframe src="javascript:alert('iframe')"></iframe>
+<svg onload="console.log('NIANBAO-XSS-svg')"><script>alert('svg')</script></svg>
+<object data="javascript:alert('object')"></object>
+<form action="javascript:alert('form')"><input autofocus onfocus="console.log('NIANBAO-XSS-onfocus')"></form>
+<p style="background:url(javascript:alert('css'))" onmouseover="alert('over')">收到和处理政府信息公开申请情况</p>
+<table border="1"><tr><td colspan="2">本年新收政府信息公开申请数量</td><td>12</td></tr></table>
+<script src="http://127.0.0.1:9/evil.js"></script>
+</div></body></html>"""
+
+
+def demo_reports() -> list[dict]:
+    """Hand-made reports covering what the archive must show (used by tests and `build_demo_archive`)."""
+    pt = "http://127.0.0.1/pingtan/zwgk/zfxxgk/zfxxgknb/"
+    return [
+        sample_report(pt + "t20220120_1.htm", agency="平潭综合实验区管理委员会", year=2021, published="2022-01-20",
+                      site={"icp": "闽ICP备05028458号", "police_record": None, "site_code": "3501280001", "index_no": None},
+                      carried_over=2, seed=1),
+        sample_report(pt + "t20210301_2.htm", agency="平潭综合实验区管理委员会", year=2020, published="2021-03-01",
+                      carried_forward=3, seed=2,
+                      site={"icp": "闽ICP备05028458号", "police_record": None, "site_code": "3501280001", "index_no": None}),
+        sample_report(pt + "t20230415_3.htm", agency="平潭综合实验区教育局", year=2022, published="2023-04-15",
+                      agency_kind="department", balanced=False, seed=3,
+                      text="平潭综合实验区教育局2022年政府信息公开工作年度报告。教育局主动公开学校招生信息。"),
+        sample_report("http://127.0.0.1/fuzhou/gl/nb2021.html", agency="鼓楼区教育局", year=2021,
+                      published="2022-01-28", agency_kind="department", seed=4,
+                      text="福州市鼓楼区教育局2021年度政府信息公开工作年度报告。义务教育阶段招生政策解读。"),
+        sample_report("http://127.0.0.1/legacy/2016.html", agency="平潭综合实验区管理委员会", year=2016,
+                      published="2017-03-20", template="legacy", seed=5,
+                      text="平潭综合实验区2016年政府信息公开工作年度报告。一、概述。"),
+    ]
+
+
+def build_demo_archive(path: str, seeds: Optional[list[str]] = None, removed_and_changed: bool = True) -> dict:
+    """An archive for tests and demos: hand-made reports (one archived from MALICIOUS_HTML), plus
+    each seed file through `parsers.parse_path` when the parser is importable. Returns ids by name."""
+    from .store import Archive
+
+    ids: dict = {}
+    with Archive(path) as db:
+        crawl = db.begin_crawl(start_urls=["http://127.0.0.1/pingtan/"], settings={"demo": True})
+        db.add_portal("平潭综合实验区", url="http://127.0.0.1/pingtan/", region="福建省")
+        for i, rep in enumerate(demo_reports()):
+            body = MALICIOUS_HTML.encode("utf-8") if i == 0 else (
+                f"<html><body><h1>{rep['title']}</h1><p>{rep['text']}</p></body></html>").encode("utf-8")
+            pid = db.record_page(rep["url"], 200, {"Content-Type": "text/html; charset=utf-8", "ETag": f'"e{i}"'},
+                                 body, crawl_id=crawl)
+            status, rid = db.add_report(rep, page_id=pid, crawl_id=crawl, portal="平潭综合实验区")
+            ids[f"demo{i}"] = rid
+            if i == 0:
+                ids["malicious_page"] = pid
+        if removed_and_changed:
+            changed = dict(demo_reports()[3])
+            changed["text"] = changed["text"] + "（2022年6月更正）"
+            ids["changed"] = db.add_report(changed, crawl_id=crawl, portal="平潭综合实验区")[1]
+            db.mark_removed(demo_reports()[4]["url"], crawl_id=crawl)
+        for seed in seeds or []:
+            try:
+                from parsers import parse_path
+            except ImportError:
+                break
+            try:
+                rep = parse_path(seed).to_dict()
+            except Exception:  # noqa: BLE001 - a seed the parser rejects is skipped, not fatal
+                continue
+            with open(seed, "rb") as fh:
+                pid = db.record_page(rep["url"], 200, {"Content-Type": "text/plain; charset=utf-8"}, fh.read(),
+                                     crawl_id=crawl)
+            ids[seed] = db.add_report(rep, page_id=pid, crawl_id=crawl)[1]
+        db.finish_crawl(crawl, stats={"demo": True})
+    return ids

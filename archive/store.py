@@ -351,6 +351,13 @@ class Archive:
                 self.conn.rollback()
         return problems
 
+    def optimize(self) -> None:
+        """Merge the FTS index into one segment and refresh the planner's statistics (after bulk loads)."""
+        with self.db.atomic():
+            self.conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('optimize')")
+        self.conn.execute("ANALYZE")
+        self.conn.execute("PRAGMA optimize")
+
     def checkpoint(self) -> None:
         if self.conn.in_transaction:
             self.conn.commit()

@@ -196,8 +196,6 @@ def make_report_docx() -> bytes:
         doc.add_paragraph(p)
     _docx_table(doc, TABLE2_ROWS, TABLE2_MERGES)
     doc.add_paragraph("三、收到和处理政府信息公开申请情况")
-    grid = table3_grid()
-    rows = [[(v or "") for v in row] for row in grid]
     t3 = doc.add_table(rows=28, cols=10)
     t3.style = "Table Grid"
     for r, c, rs, cs, text in table3_spans():
@@ -205,7 +203,6 @@ def make_report_docx() -> bytes:
         if rs > 1 or cs > 1:
             cell = cell.merge(t3.cell(r + rs - 1, c + cs - 1))
         cell.text = text
-    del rows
     doc.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
     _docx_table(doc, TABLE4_ROWS, TABLE4_MERGES)
     for p in TAIL:

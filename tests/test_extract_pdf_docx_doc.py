@@ -259,6 +259,19 @@ def test_pdf_encrypted(report_pdf):
     assert str(e.value) == "encrypted PDF (password protected)"
 
 
+def test_pdf_with_owner_password_only_is_read(report_pdf):
+    # permissions-restricted PDFs (no copying/printing) open without a password: not refused
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(report_pdf)) as pdf:
+        pdf.save(out, encryption=pikepdf.Encryption(
+            user="", owner="owner", allow=pikepdf.Permissions(extract=False)))
+    assert extract_pdf(out.getvalue(), "u").tables[0] == T3
+
+
 def test_pdf_image_only_needs_ocr():
     with pytest.raises(ParseError) as e:
         extract_pdf(md.make_image_only_pdf(), "u")
@@ -283,6 +296,27 @@ def test_pdf_missing_tail_is_repaired(report_pdf):
     # a download cut just before the trailer: qpdf rebuilds it, nothing is lost
     d = extract_pdf(report_pdf[:-200], "u")
     assert d.tables[0] == T3
+
+
+@pytest.fixture(scope="module")
+def office_pdf(report_docx) -> bytes:
+    if not HAVE_SOFFICE:
+        pytest.skip("LibreOffice (soffice) is not installed: cannot print the DOCX to PDF")
+    return md.soffice_convert(report_docx, "docx", "pdf")
+
+
+def test_pdf_printed_by_an_office_suite(office_pdf):
+    """The DOCX printed to PDF by LibreOffice, as portals publish them: table 3 runs over
+    several pages with no page furniture, and rows are allowed to break across pages, so a
+    label is cut in two ("2.其他法律行政法" | "规禁止公开") and its rest opens the next page
+    in a row without figures. The pieces come back as the one exact grid."""
+    d = extract_pdf(office_pdf, "u")
+    assert int(d.meta["pages"]) >= 2
+    assert d.title_hint == md.TITLE
+    t3 = [t for t in d.tables if len(t[0]) == 10]
+    assert t3 == [T3]
+    assert [len(t[0]) for t in d.tables] == [4, 10, 15]
+    assert d.tables[0][13] == ["行政事业性收费", "251000元", None, None]
 
 
 # --- DOC ----------------------------------------------------------------------------------------
@@ -325,6 +359,17 @@ def test_doc_libreoffice_timeout_is_killed(report_doc):
     with pytest.raises(doc_mod._ConvertError) as e:
         doc_mod.convert_with_soffice(report_doc, "doc", timeout=0.01)
     assert str(e.value) == "LibreOffice timed out after 0.01 s"
+
+
+def test_doc_encrypted(report_doc):
+    # set fEncrypted in the FIB (the WordDocument stream starts on a sector boundary with
+    # wIdent 0xA5EC): refused before any converter runs
+    data = bytearray(report_doc)
+    fib = next(off for off in range(512, len(data), 512) if data[off:off + 2] == b"\xec\xa5")
+    data[fib + 0x0B] |= 0x01
+    with pytest.raises(ParseError) as e:
+        extract_doc(bytes(data), "u")
+    assert str(e.value) == "encrypted DOC (password protected)"
 
 
 def test_doc_not_word():
@@ -388,6 +433,11 @@ def test_end_to_end_pdf(report_pdf):
 
 
 @pytest.mark.skipif(_parse() is None, reason="parsers.parse_bytes not available yet")
+def test_end_to_end_office_pdf(office_pdf):
+    _assert_report(_parse()(office_pdf, "http://127.0.0.1/office.pdf"), "pdf")
+
+
+@pytest.mark.skipif(_parse() is None, reason="parsers.parse_bytes not available yet")
 def test_end_to_end_doc(report_doc):
     _assert_report(_parse()(report_doc, "http://127.0.0.1/r.doc"), "doc")
 
@@ -401,3 +451,36 @@ def test_end_to_end_bad_pdfs(make, message):
     with pytest.raises(ParseError) as e:
         _parse()(make(), "u")
     assert str(e.value) == message
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def test_grid_helpers():
+    from parsers.extract.grid import SpanCell, build_grid, clean_cell, pipe_lines, title_hint
+
+    cells = [SpanCell(0, 0, 2, 1, "甲"), SpanCell(0, 1, 1, 2, "乙"), SpanCell(1, 1, 1, 1, "1"),
+             SpanCell(1, 2, 1, 1, "")]
+    assert build_grid(cells) == [["甲", "乙", None], ["甲", "1", ""]]
+    assert build_grid([SpanCell(0, 0, 2, 2, "宽")]) == [["宽", None], ["宽", None]]
+    assert pipe_lines(cells) == ["甲 | 乙", "1 | "]
+    # Kangxi radicals (⼀ ⼆ ⽉) from Word-made PDFs become the ordinary ideographs; full-width
+    # digits and parentheses stay as printed; wrapped lines join without a space in Chinese
+    assert clean_cell("⼀、本年新收政府信息\n公开申请数量") == "一、本年新收政府信息公开申请数量"
+    assert clean_cell("（三）不予公开　１２") == "（三）不予公开 １２"
+    assert clean_cell("商 业 企 业", squeeze_cjk_spaces=True) == "商业企业"
+    assert clean_cell("18651.\n06") == "18651.06"
+    assert clean_cell("\u200b\xa0") == ""
+    assert title_hint("\n 首页 > 政务公开\n某县2019年政府信息公开工作年度报告\n正文") == \
+        "某县2019年政府信息公开工作年度报告"
+    assert title_hint("\n第一行\n第二行") == "第一行"
+    assert title_hint("某某局2021年政府信息公开工作\n年度报告\n一、总体情况") == md.TITLE
+
+
+def test_pdf_page_cap(report_pdf, monkeypatch):
+    from parsers.extract import pdf as pdf_mod
+
+    monkeypatch.setattr(pdf_mod, "MAX_PAGES", 1)
+    d = extract_pdf(report_pdf, "u")
+    assert d.meta["truncated"] == "read the first 1 of 2 pages"
+    assert [len(t) for t in d.tables] == [md.PAGE1_ROWS]
+    assert "- 2 -" not in d.text

@@ -75,7 +75,7 @@ class Portal:
             p = p + "index.html"
         if p not in self.files:
             return None
-        ext = os.path.splitext(p)[1].lower()
+        ext = os.path.splitext(p.split("?", 1)[0])[1].lower() or ".html"  # folders and ?page=N: HTML
         ct = self.types.get(p) or CT.get(ext) or mimetypes.guess_type(p)[0] or "application/octet-stream"
         return self.files[p], ct
 
@@ -153,7 +153,8 @@ class PortalServer:
         self.stop()
 
     def start(self) -> "PortalServer":
-        self.thread.start()
+        if not self.thread.is_alive():
+            self.thread.start()
         return self
 
     def stop(self) -> None:

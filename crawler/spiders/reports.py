@@ -317,5 +317,8 @@ class ReportsSpider(scrapy.Spider):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
             reason = "rendering failed: " + reason
-        yield PageItem(url=request.url, kind=kind, status=None, fetched_at=self.now(),
+        url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
+        if url != request.url:
+            reason += f" (redirected to {request.url})"
+        yield PageItem(url=url, kind=kind, status=None, fetched_at=self.now(),
                        error=reason[:500], portal=self._portal(request.url))

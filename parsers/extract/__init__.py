@@ -15,8 +15,8 @@ def sniff(data: bytes, url: str = "", content_type: Optional[str] = None) -> str
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "docx"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "doc"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") or head.startswith(b"{\\rtf"):
+        return "doc"  # RTF served as .doc goes through LibreOffice too
     if _HTML_MARK.search(head) or (content_type or "").lower().startswith(("text/html", "application/xhtml")):
         return "html"
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -76,7 +76,6 @@ def convert_with_soffice(data: bytes, src_ext: str = "doc", timeout: int = TIMEO
     if not exe:
         raise _ConvertError("LibreOffice (soffice) not installed")
     profile = _take_profile()
-    healthy = False
     with tempfile.TemporaryDirectory(prefix="nianbao-lo-") as tmp:
         src = Path(tmp) / f"input.{src_ext}"
         src.write_bytes(data)
@@ -103,8 +102,7 @@ def convert_with_soffice(data: bytes, src_ext: str = "doc", timeout: int = TIMEO
             raise
         result = outdir / "input.docx"
         if proc.returncode == 0 and result.is_file() and result.stat().st_size > 0:
-            healthy = True
-            _give_back(profile, healthy)
+            _give_back(profile, True)
             return result.read_bytes()
         _give_back(profile, proc.returncode == 0)
         detail = (err or out or b"").decode("utf-8", "replace").strip().splitlines()
@@ -147,26 +145,53 @@ def antiword_text(data: bytes, timeout: int = TIMEOUT) -> str:
         return text
 
 
+def _word_fib_flags(data: bytes) -> Optional[int]:
+    """The 16-bit flags word of the Word FIB (offset 0x0A of the WordDocument stream), read
+    with a minimal Compound File reader; None when the file is not laid out as expected."""
+    import struct
+
+    if len(data) < 512 or data[:8] != OLE_MAGIC:
+        return None
+    ssz = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    if ssz not in (512, 4096):
+        return None
+    difat = [x for x in struct.unpack_from("<109I", data, 0x4C) if x < 0xFFFFFFFA]
+
+    def sector(n: int) -> bytes:
+        off = (n + 1) * ssz
+        return data[off:off + ssz]
+
+    fat: list[int] = []
+    for s in difat:
+        chunk = sector(s)
+        fat.extend(struct.unpack_from(f"<{len(chunk) // 4}I", chunk))
+    dir_sector = struct.unpack_from("<I", data, 0x30)[0]
+    seen = 0
+    while dir_sector < 0xFFFFFFFA and seen < 1000:
+        chunk = sector(dir_sector)
+        for k in range(0, len(chunk) - 127, 128):
+            entry = chunk[k:k + 128]
+            name_len = struct.unpack_from("<H", entry, 0x40)[0]
+            name = entry[:max(name_len - 2, 0)].decode("utf-16-le", "replace")
+            if name == "WordDocument" and entry[0x42] == 2:
+                start = struct.unpack_from("<I", entry, 0x74)[0]
+                fib = sector(start)[:12]
+                if len(fib) == 12 and fib[:2] == b"\xec\xa5":
+                    return struct.unpack_from("<H", fib, 0x0A)[0]
+                return None
+        seen += 1
+        dir_sector = fat[dir_sector] if dir_sector < len(fat) else 0xFFFFFFFE
+    return None
+
+
 def _is_encrypted_doc(data: bytes) -> bool:
-    """Word 97-2003 sets fEncrypted in the FIB at the start of the WordDocument stream; the
-    stream usually begins at sector 1 of the OLE file (offset 512 + 0x0A for the flags)."""
+    """fEncrypted in the Word 97-2003 FIB, or an encrypted OOXML package in an OLE file."""
     try:
-        import olefile  # optional
-    except ImportError:
-        olefile = None
-    if olefile is not None:
-        try:
-            ole = olefile.OleFileIO(data)
-            try:
-                if ole.exists("WordDocument"):
-                    fib = ole.openstream("WordDocument").read(12)
-                    return len(fib) >= 12 and bool(fib[0x0B] & 0x01)
-                return ole.exists("EncryptedPackage")
-            finally:
-                ole.close()
-        except Exception:
-            return False
-    # without olefile: an encrypted OOXML package in an OLE container is recognisable
+        flags = _word_fib_flags(data)
+    except Exception:
+        flags = None
+    if flags is not None:
+        return bool(flags & 0x0100)
     return "EncryptedPackage".encode("utf-16-le") in data
 
 

@@ -165,6 +165,7 @@ def title_hint(text: str) -> str:
     """The first non-empty line that looks like a report title (contains 年度报告 or 年报,
     and is short enough to be a title), else the first non-empty line."""
     first = ""
+    prev = ""
     for i, line in enumerate(text.split("\n")):
         line = line.strip()
         if not line:
@@ -174,7 +175,11 @@ def title_hint(text: str) -> str:
         if i > 80:
             break
         if len(line) <= 80 and any(w in line for w in _TITLE_WORDS) and "|" not in line:
+            # a centred title wrapped on the page: "某某局2021年政府信息公开工作" / "年度报告"
+            if len(line) <= 8 and prev and len(prev) <= 40 and prev[-1] not in "。；;:：,，":
+                return prev + line
             return line
+        prev = line
     return first[:200]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from parsers.extract.grid import (SpanCell, build_grid, clean_cell, clean_text_block,
@@ -65,7 +65,6 @@ class _Piece:
     last_on_page: bool = False
     clear_above: bool = False  # nothing but page furniture between page top and the table
     clear_below: bool = False  # nothing but page furniture between the table and page bottom
-    extra: list[str] = field(default_factory=list)
 
 
 def extract_pdf(data: bytes, url: str) -> Document:
@@ -300,6 +299,12 @@ def _figure_bands(page) -> list[tuple[float, float, float, float]]:
     return bands
 
 
+def _text_of(chars) -> str:
+    from pdfplumber.utils import extract_text
+
+    return extract_text(chars) if chars else ""
+
+
 def _furniture(text: str) -> bool:
     """Only page numbers / blank between a table and the page edge."""
     return all(not ln.strip() or _PAGE_NO.match(ln.strip()) or _CONTINUED.match(ln.strip())
@@ -331,13 +336,14 @@ def _page_tables(page, pageno: int) -> list[_Piece]:
     for k, (bbox, cells, nrows, ncols, xs) in enumerate(found):
         piece = _Piece(pageno, cells, nrows, ncols, xs, bbox[1], bbox[3],
                        first_on_page=k == 0, last_on_page=k == len(found) - 1)
+        # what lies above / below the table, by character centre (text of a row cut by the
+        # page break can stick out of the ruled box by a point or two)
         if piece.first_on_page:
-            above = page.crop((0, 0, page.width, max(bbox[1] - 0.5, 0.5))).extract_text() or ""
-            piece.clear_above = _furniture(above)
+            piece.clear_above = _furniture(_text_of(
+                [c for c in page.chars if (c["top"] + c["bottom"]) / 2 < bbox[1]]))
         if piece.last_on_page:
-            below = page.crop((0, min(bbox[3] + 0.5, page.height - 0.5), page.width,
-                               page.height)).extract_text() or ""
-            piece.clear_below = _furniture(below)
+            piece.clear_below = _furniture(_text_of(
+                [c for c in page.chars if (c["top"] + c["bottom"]) / 2 > bbox[3]]))
         pieces.append(piece)
     return pieces
 
@@ -353,6 +359,36 @@ def _continues(prev: _Piece, nxt: _Piece) -> bool:
             and nxt.first_on_page and nxt.clear_above and prev.ncols == nxt.ncols
             and len(prev.xs) == len(nxt.xs)
             and all(abs(a - b) <= 2 * _TOL for a, b in zip(prev.xs, nxt.xs)))
+
+
+_MARKER = re.compile(r"^[（(]?[一二三四五六七八九十0-9０-９]+[)）、.．]")
+
+
+def _glue_split_row(cells: list[SpanCell], nrows: int, pc: list[SpanCell]):
+    """Word lets a row break across pages: the rest of its label ("规禁止公开" after
+    "2.其他法律行政法") then opens the next page in a row of its own, without figures. Glue
+    those fragments to the row above; return the continuation's cells and 1 if a row went."""
+    last = {c.col: c for c in cells if c.row <= nrows - 1 < c.row + c.rowspan}
+    numeric_cols = {col for col, c in last.items() if is_numberish(c.text)}
+    top = [c for c in pc if c.row == 0]
+    frags = [c for c in top if c.text]
+    if not numeric_cols or not frags:
+        return pc, 0
+    if any(c.rowspan != 1 or is_numberish(c.text) or _MARKER.match(c.text) or c.col not in last
+           or last[c.col].colspan != c.colspan for c in frags):
+        return pc, 0
+    if any(c.col in numeric_cols and c.text for c in top):
+        return pc, 0
+    for c in frags:
+        last[c.col].text = clean_cell(last[c.col].text + "\n" + c.text)
+    out = []
+    for c in pc:
+        if c.row == 0:
+            if c.rowspan > 1:
+                out.append(SpanCell(0, c.col, c.rowspan - 1, c.colspan, c.text))
+        else:
+            out.append(SpanCell(c.row - 1, c.col, c.rowspan, c.colspan, c.text))
+    return out, 1
 
 
 def _merge_pieces(pieces: list[_Piece]):
@@ -377,6 +413,8 @@ def _merge_pieces(pieces: list[_Piece]):
             if k:
                 pc = [SpanCell(c.row - k, c.col, c.rowspan, c.colspan, c.text)
                       for c in pc if c.row >= k]
+            pc, glued = _glue_split_row(cells, nrows, pc)
+            k += glued
             # blank leading label cells continue the vertically merged label above them
             top_row = sorted((c for c in pc if c.row == 0), key=lambda c: c.col)
             above = {c.col: c for c in cells if c.row + c.rowspan == nrows}
