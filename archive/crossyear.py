@@ -19,6 +19,9 @@ from typing import Optional
 from .schema import TABLE3_COLUMNS
 
 IN_FORCE_ROWS = ("regulations", "normative_documents")
+# The same report is sometimes published at several URLs (a department's site and the city's column):
+# compare with at most this many current reports of the neighbouring year, newest first.
+MAX_PAIRS = 5
 
 
 def _num(v):
@@ -62,8 +65,8 @@ def compare(conn, report_id: int, previous_id: int) -> list[dict]:
 def _current_same_agency(conn, agency: str, region_code: Optional[str], year: int) -> list[int]:
     return [r[0] for r in conn.execute(
         "SELECT id FROM reports WHERE agency = ? AND year = ? AND is_current = 1 "
-        "AND (? IS NULL OR region_code IS NULL OR region_code = ?)",
-        (agency, year, region_code, region_code),
+        "AND (? IS NULL OR region_code IS NULL OR region_code = ?) ORDER BY id DESC LIMIT ?",
+        (agency, year, region_code, region_code, MAX_PAIRS),
     )]
 
 

@@ -7,11 +7,13 @@
   - `/-/archived/<page_id>`: the archived copy of a fetched page, sanitized, strict CSP;
   - `/-/archived/<page_id>/raw`: the original bytes, as a download (never rendered);
   - `/-/nianbao/chart`: applications per year for a region, as a server-drawn SVG bar chart.
+* `asgi_wrapper`: an empty `_search=` (a cleared search box) means no search.
 * `render_cell`: links for `reports.archived_copy`, `reports.url` and `pages.body`.
 """
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import quote, urlencode
 
 from datasette import hookimpl
@@ -32,6 +34,24 @@ def prepare_connection(conn, database):
         return
     if has:
         conn.create_function("escape_fts", 1, bigram_query, deterministic=True)
+
+
+_BLANK_SEARCH_RE = re.compile(rb"(?:^|(?<=&))_search(?!mode)[^=&]*=(?:\+|%20)*(?:&|$)")
+
+
+@hookimpl
+def asgi_wrapper():
+    """An emptied search box submits `_search=`: treat it as no search (all rows), not as 'match nothing'."""
+    def wrap(app):
+        async def inner(scope, receive, send):
+            qs = scope.get("query_string") or b""
+            if scope.get("type") == "http" and b"_search" in qs:
+                new = _BLANK_SEARCH_RE.sub(b"", qs).rstrip(b"&")
+                if new != qs:
+                    scope = dict(scope, query_string=new)
+            await app(scope, receive, send)
+        return inner
+    return wrap
 
 
 async def _archive_db(datasette, request):

@@ -45,15 +45,28 @@ PHRASES = [
     "以公开为常态、不公开为例外", "持续推进决策、执行、管理、服务、结果公开", "不断增强政府公信力、执行力",
     "保障人民群众知情权、参与权、表达权、监督权", "进一步优化政务公开专栏设置", "加强政策解读和回应关切",
     "全面梳理基层政务公开标准目录", "规范依申请公开受理、答复及归档流程", "严格落实保密审查制度",
-    "通过政府门户网站主动公开政府信息", "开展在线访谈和网上民意征集", "教育、医疗、养老等民生领域信息公开",
+    "通过政府门户网站主动公开政府信息", "开展在线访谈和网上民意征集",
     "重大建设项目批准和实施领域信息公开", "财政预决算信息按时公开", "政务新媒体规范管理",
-    "平潭综合实验区管委会高度重视", "加强政府网站集约化建设", "推进行政规范性文件统一公开",
+    "加强政府网站集约化建设", "推进行政规范性文件统一公开",
     "做好疫情防控信息发布", "强化监督考核和社会评议", "政务公开工作人员业务培训",
     "存在的主要问题是公开内容不够全面", "下一步将继续加大公开力度", "申请人通过信函方式提出申请",
     "本年度未发生行政复议和行政诉讼", "政府信息公开工作年度报告", "主动公开政府信息情况",
     "收到和处理政府信息公开申请情况", "因政府信息公开工作被申请行政复议、提起行政诉讼情况",
-    "乡村振兴和农业农村领域信息公开", "生态环境保护信息及时发布", "公共资源交易信息全流程公开",
+    "农业农村领域信息公开", "信息及时发布", "交易信息全流程公开",
 ]
+# Topic words, drawn with Zipf-like weights so that a search word hits anywhere from ~40% to ~0.5% of reports.
+TOPICS = [
+    "教育", "医疗", "养老", "疫情防控", "乡村振兴", "财政预算", "生态环境", "公共资源", "住房保障", "食品安全",
+    "安全生产", "就业创业", "社会救助", "交通运输", "水利工程", "城市规划", "征地拆迁", "脱贫攻坚", "税收优惠",
+    "市场监管", "文物保护", "消防救援", "义务教育", "医疗保障", "退役军人", "农村土地", "棚户区改造", "招生",
+    "审计", "环境影响评价", "政府采购", "重大项目", "价格收费", "国有企业", "统计数据", "户籍管理", "婚姻登记",
+    "殡葬改革", "残疾人", "未成年人保护", "地质灾害", "森林防火", "河长制", "垃圾分类", "营商环境", "招商引资",
+    "旅游景区", "体育场馆", "公共文化", "广播电视", "知识产权", "药品监管", "疾病预防", "老旧小区", "物业管理",
+    "燃气安全", "供水供电", "海洋渔业", "畜牧兽医", "粮食储备",
+]
+TOPIC_TEMPLATES = ["做好{w}领域信息公开", "{w}相关政策解读", "公开{w}工作进展", "回应{w}方面的社会关切",
+                   "{w}信息主动公开", "收到涉及{w}的申请"]
+_TOPIC_WEIGHTS = [1.0 / (i + 1) ** 1.1 for i in range(len(TOPICS))]
 
 
 def _table3(rng: random.Random, template: str, balanced: bool = True) -> dict:
@@ -154,14 +167,20 @@ def sample_report(url: str, *, title: Optional[str] = None, agency: str = "平�
 
 def _long_text(rng: random.Random, title: str, size: int) -> str:
     parts = [title, "一、总体情况"]
+    topics = set(rng.choices(TOPICS, weights=_TOPIC_WEIGHTS, k=rng.randint(1, 4)))
     n = 0
     while n < size:
         p = "，".join(rng.sample(PHRASES, rng.randint(2, 4))) + "。"
+        if topics and rng.random() < 0.3:
+            p = rng.choice(TOPIC_TEMPLATES).format(w=rng.choice(sorted(topics))) + "，" + p
         if rng.random() < 0.3:
             p = f"{rng.randint(2015, 2024)}年共{rng.randint(1, 9000)}条" + p
         parts.append(p)
         n += len(p.encode("utf-8"))
     return "\n".join(parts)
+
+
+_TOWN = "东西南北新安和平兴宁城关河山桥湖金石龙凤"
 
 
 def synthetic_reports(n: int, seed: int = 1, min_bytes: int = 3000, max_bytes: int = 8000) -> Iterator[tuple[dict, str]]:
@@ -171,8 +190,10 @@ def synthetic_reports(n: int, seed: int = 1, min_bytes: int = 3000, max_bytes: i
         code, prov, place, portal_region, abbr = PLACES[i % len(PLACES)]
         dept = DEPARTMENTS[(i // len(PLACES)) % len(DEPARTMENTS)]
         serial = i // (len(PLACES) * len(DEPARTMENTS))
-        agency = f"{place}{dept}" if serial % 7 else f"{place}人民政府"
         year = 2014 + (serial % 11)
+        unit = serial // 11  # one report per agency and year, as in reality
+        town = "" if unit == 0 else _TOWN[unit % len(_TOWN)] + _TOWN[(unit // len(_TOWN)) % len(_TOWN)] + "镇"
+        agency = f"{place}{town}{dept}" if (i // len(PLACES)) % 7 else f"{place}{town}人民政府"
         kind = "government" if agency.endswith("人民政府") else "department"
         title = f"{agency}{year}年政府信息公开工作年度报告"
         text = _long_text(rng, title, rng.randint(min_bytes, max_bytes))

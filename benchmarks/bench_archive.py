@@ -27,8 +27,9 @@ from archive.samples import synthetic_reports  # noqa: E402
 from archive.serve import make_datasette  # noqa: E402
 from archive.store import Archive  # noqa: E402
 
-TWO = ["平潭", "教育", "财政", "环境", "医疗", "招生", "养老", "疫情", "乡村", "审计"]
-FOUR = ["政务公开", "乡村振兴", "公共资源", "疫情防控", "财政预算", "在线访谈", "保密审查", "生态环境", "民意征集", "基层政务"]
+# from common to rare (see archive/samples.py: TOPICS are Zipf-weighted; 平潭 is one place of 20)
+TWO = ["政务", "教育", "医疗", "平潭", "养老", "招生", "审计", "消防", "殡葬", "粮食"]
+FOUR = ["政务公开", "疫情防控", "乡村振兴", "财政预算", "生态环境", "公共资源", "义务教育", "政府采购", "垃圾分类", "粮食储备"]
 
 
 def pct(values: list[float], p: float) -> float:

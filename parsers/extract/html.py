@@ -129,6 +129,11 @@ def _meta(root) -> dict[str, str]:
         content = (el.get("content") or "").strip()
         if key and content and key not in out:
             out[key] = content
+    if "pubdate" not in out:  # UCAP CMS: <publishtime>2024-01-17</publishtime>
+        for el in root.iter("publishtime"):
+            if (el.text or "").strip():
+                out["pubdate"] = el.text.strip()
+                break
     return out
 
 
