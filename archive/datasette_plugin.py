@@ -148,7 +148,7 @@ async def chart_view(datasette, request):
     table = "".join(f"<tr><td>{r['year']}</td><td>{r['applications']}</td><td>{r['reports']}</td></tr>" for r in rows)
     query_url = datasette.urls.database(db.name) + "/applications_per_year?" + urlencode(params)
     page = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<link rel="stylesheet" href="{datasette.urls.static('app.css')}"></head><body><div class="container">
+<link rel="stylesheet" href="{datasette.urls.static('app.css')}"></head><body><section class="content">
 <p><a href="{datasette.urls.instance()}">首页 home</a> · <a href="{html.escape(query_url)}">数据 data (SQL)</a></p>
 <h1>{html.escape(title)}</h1>
 <form method="get"><label>省份 province <select name="province"><option value="">全部 all</option>{options}</select></label>
@@ -158,7 +158,7 @@ async def chart_view(datasette, request):
 {_bar_chart(rows, title)}
 <table><tr><th>年度 year</th><th>新收申请 applications (一、本年新收 总计)</th><th>报告数 reports</th></tr>{table}</table>
 <p>只计当前版本的报告；总计列为空的报告按 0 计。 Current report versions only; a blank 总计 counts as 0.</p>
-</div></body></html>"""
+</section></body></html>"""
     return Response.html(page)
 
 

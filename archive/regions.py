@@ -163,6 +163,17 @@ def _county_stems() -> dict[str, list[str]]:
     return stems
 
 
+@functools.lru_cache(maxsize=1)
+def _county_stem_automaton():
+    import ahocorasick  # pyahocorasick: a dependency of cpca
+
+    auto = ahocorasick.Automaton()
+    for stem, codes in _county_stems().items():
+        auto.add_word(stem, (stem, codes))
+    auto.make_automaton()
+    return auto
+
+
 def code_from_name(agency: Optional[str], context: Optional[str] = None) -> Optional[str]:
     """The agency's name read by cpca, inside the `context` region (6-digit code) when known."""
     if not agency:
@@ -172,7 +183,7 @@ def code_from_name(agency: Optional[str], context: Optional[str] = None) -> Opti
         if code and _belongs(code, context) and _rank(code) > _rank(context):
             return code
         # a county named by its stem (平潭综合实验区 → 平潭县), only inside the known region
-        hits = {c for stem, codes in _county_stems().items() if stem in agency
+        hits = {c for _, (stem, codes) in _county_stem_automaton().iter(agency)
                 for c in codes if _belongs(c, context)}
         if len(hits) == 1:
             return hits.pop()

@@ -285,11 +285,10 @@ class Archive:
                            order=TABLE3_ROWS)
         self._insert_table(rid, "table4", "grp", report.get("table4"), TABLE4_LABELS, TABLE4_COLUMNS,
                            order=TABLE4_GROUPS)
-        for c in checks:
-            self.conn.execute(
-                "INSERT INTO checks (report_id, rule, [where], expected, found, ok) VALUES (?, ?, ?, ?, ?, ?)",
-                (rid, str(c.get("rule")), _scalar(c.get("where")), _scalar(c.get("expected")),
-                 _scalar(c.get("found")), 1 if c.get("ok") else 0))
+        self.conn.executemany(
+            "INSERT INTO checks (report_id, rule, [where], expected, found, ok) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rid, str(c.get("rule")), _scalar(c.get("where")), _scalar(c.get("expected")),
+              _scalar(c.get("found")), 1 if c.get("ok") else 0) for c in checks])
         fts.index_report(self.conn, rid, report.get("title"), report.get("agency"), text)
         return rid
 
@@ -298,16 +297,17 @@ class Archive:
         if not isinstance(data, dict):
             return
         keys = [k for k in order if k in data] + [k for k in data if k not in order]
+        cols = [key_col, "label", *columns, "extra"]
+        rows = []
         for key in keys:
             values = data.get(key) or {}
             if not isinstance(values, dict):
                 values = {"value": values}
             extra = {k: v for k, v in values.items() if k not in columns}
-            cols = [key_col, "label", *columns, "extra"]
-            vals = [key, labels.get(key), *[_scalar(values.get(c)) for c in columns], _json(extra or None)]
-            self.conn.execute(
-                f"INSERT INTO [{table}] (report_id, {', '.join('[' + c + ']' for c in cols)}) "
-                f"VALUES (?, {', '.join('?' * len(cols))})", [rid, *vals])
+            rows.append([rid, key, labels.get(key), *[_scalar(values.get(c)) for c in columns], _json(extra or None)])
+        self.conn.executemany(
+            f"INSERT INTO [{table}] (report_id, {', '.join('[' + c + ']' for c in cols)}) "
+            f"VALUES (?, {', '.join('?' * len(cols))})", rows)
 
     def mark_removed(self, url: str, when: Optional[str] = None, crawl_id: Optional[int] = None) -> bool:
         """Stamp the current version of `url` as removed (rows kept). False if none is live."""

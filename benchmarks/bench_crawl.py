@@ -147,6 +147,18 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (the forkserver's preloaded modules) counted once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _children(pid: int) -> list[int]:
     out = []
     try:
@@ -159,23 +171,33 @@ def _children(pid: int) -> list[int]:
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: str) -> dict:
+    import resource
+
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_tree = peak_main = 0
+    peak_tree = peak_main = peak_pss = 0
+    n = 0
     while proc.poll() is None:
-        tree, stack = 0, [proc.pid]
+        n += 1
+        with_pss = n % 10 == 0  # smaps_rollup is costly for the kernel: every 0.5 s
+        tree, pss, stack = 0, 0, [proc.pid]
         while stack:
             p = stack.pop()
             tree += _rss_kb(p)
+            pss += _pss_kb(p) if with_pss else 0
             stack += _children(p)
         peak_tree = max(peak_tree, tree)
+        peak_pss = max(peak_pss, pss)
         peak_main = max(peak_main, _rss_kb(proc.pid))
         time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"wall": wall, "peak_tree_mb": peak_tree / 1024, "peak_main_mb": peak_main / 1024,
+    return {"wall": wall, "cpu": cpu, "peak_tree_mb": peak_tree / 1024, "peak_pss_mb": peak_pss / 1024, "peak_main_mb": peak_main / 1024,
             "stdout": out, "stderr": err}
 
 
@@ -269,9 +291,10 @@ def main() -> None:
                 summary = [l for l in r["stderr"].splitlines() if l.startswith("  ")]
                 r["summary"] = summary
             results[mode] = {"pages": pages, "reports": reports, "wall_s": round(r["wall"], 1),
+                             "cpu_s": round(r["cpu"], 1), "cpu_ms_per_page": round(1000 * r["cpu"] / max(1, pages), 1),
                              "pages_per_s": round(pages / r["wall"], 1),
                              "reports_per_s": round(reports / r["wall"], 1),
-                             "peak_rss_tree_mb": round(r["peak_tree_mb"]), "peak_rss_main_mb": round(r["peak_main_mb"])}
+                             "peak_rss_tree_mb": round(r["peak_tree_mb"]), "peak_pss_tree_mb": round(r["peak_pss_mb"]), "peak_rss_main_mb": round(r["peak_main_mb"])}
             print(f"{mode:5s} {json.dumps(results[mode])}", file=sys.stderr)
     finally:
         server.terminate()
@@ -281,7 +304,7 @@ def main() -> None:
     if "traf" in results and "full" in results:
         results["speedup_full_vs_traf"] = round(results["traf"]["wall_s"] / results["full"]["wall_s"], 2)
     results["portal"] = {"pages": n_pages, "reports": a.reports, "server": server_name,
-                         "cpus": os.cpu_count()}
+                         "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()}
     print(json.dumps(results, indent=1))
 
 

@@ -19,6 +19,7 @@ class PageItem:
     content_type: Optional[str] = None
     error: Optional[str] = None
     portal: Optional[str] = None
+    portal_region: Optional[str] = None
     request_url: Optional[str] = None  # before redirects
     report: Optional[dict[str, Any]] = None
     parse_status: Optional[str] = None  # ok, not_report, error

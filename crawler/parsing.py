@@ -2,13 +2,16 @@
 
 The worker returns plain data (a dict, or the ParseError's one-line reason) so nothing
 unpicklable crosses the process boundary. Workers are started with `forkserver`, so they import
-only the parser (not Scrapy, Twisted or the browser) and stay small.
+only the parser (not Scrapy, Twisted or the archive) and stay small; they exit by themselves
+when the crawl process dies, even by kill -9.
 """
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from importlib import import_module
 from typing import Any, Callable
@@ -40,11 +43,28 @@ def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None)
     return "ok", data
 
 
-def _warm(parser_path: str) -> int:
+def _worker_init(parser_path: str, crawl_pid: int) -> None:
+    """In each worker: exit when the crawl process is gone (a crawl killed with -9 must not leave
+    parsers behind; they would wait on their queue forever), then import the parser once."""
+
+    def watchdog() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(crawl_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watchdog, name="crawl-watchdog", daemon=True).start()
     try:
         load_callable(parser_path)
     except Exception:  # noqa: BLE001
         pass
+
+
+def _warm() -> int:
     return os.getpid()
 
 
@@ -56,16 +76,23 @@ class ParsePool:
         if workers < 0:  # in-process thread (debugging, tiny crawls)
             self.executor = ThreadPoolExecutor(1)
         else:
+            # forkserver: workers start from a small process that imported only the parser (not
+            # Scrapy, Twisted, the archive), which keeps them small (fork would copy the crawl)
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload([parser_path.partition(":")[0]])
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                                initargs=(parser_path, os.getpid()))
             for _ in range(workers):  # start and import now, not on the first report
-                self.executor.submit(_warm, parser_path)
+                self.executor.submit(_warm)
         self.workers = workers
+        # at most a few jobs queued per worker: further responses wait in Scrapy, whose scraper
+        # backpressure then pauses downloads, so memory stays bounded however fast the site is
+        self._slots = asyncio.Semaphore(2 * abs(workers) + 2)
 
     async def parse(self, body: bytes, url: str, content_type: str | None) -> tuple[str, Any]:
-        fut = self.executor.submit(parse_job, self.parser_path, body, url, content_type)
-        return await asyncio.wrap_future(fut)
+        async with self._slots:
+            fut = self.executor.submit(parse_job, self.parser_path, body, url, content_type)
+            return await asyncio.wrap_future(fut)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -72,8 +72,9 @@ class ArchivePipeline:
                     c["found"] += 1
             elif item.report is not None:
                 c["found"] += 1
+                extra = {"portal_region": item.portal_region} if item.portal_region else {}
                 status, report_id = db.add_report(
-                    item.report, page_id=page_id, crawl_id=ctx.crawl_id, portal=item.portal)
+                    item.report, page_id=page_id, crawl_id=ctx.crawl_id, portal=item.portal, **extra)
                 c[status] += 1
                 ctx.seen_reports.add(item.url)
                 out = ReportItem(item.report)

@@ -18,7 +18,7 @@ from archive.schema import SCHEMA_VERSION, TABLE3_COLUMNS
 from archive.store import Archive, ArchiveError
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = sorted(Path("/work/shared/seeds").glob("*.txt")) or sorted((REPO.parent / "shared" / "seeds").glob("*.txt"))
+SEEDS = sorted((Path(os.environ.get("NIANBAO_SHARED", REPO.parent / "shared")) / "seeds").glob("*.txt"))
 
 
 def counts(db: Archive) -> dict:

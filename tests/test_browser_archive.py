@@ -19,7 +19,8 @@ from archive.serve import make_datasette
 
 CHROMIUM = os.environ.get("NIANBAO_CHROMIUM", "/usr/lib/chromium/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-SEEDS = sorted(str(p) for p in Path("/work/shared/seeds").glob("*.txt"))
+SHARED = Path(os.environ.get("NIANBAO_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SEEDS = sorted(str(p) for p in (SHARED / "seeds").glob("*.txt"))
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 if not os.path.exists(CHROMIUM):
@@ -88,7 +89,7 @@ def test_journalist_searches_opens_report_table3_and_archived_copy(server, brows
         page.click(f'table.rows-and-columns a[href$="/archive/reports/{rid}"]')
         page.wait_for_url(f"**/archive/reports/{rid}")
         assert "平潭综合实验区管理委员会" in page.content()
-        page.screenshot(path=str(ARTIFACTS / "archive-02-report.png"), full_page=False)
+        page.screenshot(path=str(ARTIFACTS / "archive-02-report.png"), full_page=True)
 
         # 3. follow it to its table3 rows
         page.click(f'a[href*="/archive/table3?report_id={rid}"]')
@@ -97,7 +98,7 @@ def test_journalist_searches_opens_report_table3_and_archived_copy(server, brows
         for col in ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total"):
             assert any(col in h for h in headers), (col, headers)
         assert "new_received" in page.locator("table.rows-and-columns").inner_text()
-        page.screenshot(path=str(ARTIFACTS / "archive-03-table3.png"), full_page=False)
+        page.screenshot(path=str(ARTIFACTS / "archive-03-table3.png"), full_page=True)
 
         # 4. back to the report, then its archived copy: shown, inert
         page.go_back()

@@ -6,6 +6,7 @@ restarted in one process); the portals run in this process on 127.0.0.1 and log 
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -244,3 +245,28 @@ def test_kill_9_and_resume(tmp_path: Path) -> None:
     assert len(journal_done) <= 16, sorted(journal_done)
     assert "resumed" in r.stderr
     assert len(first_log) + len(second_log) < len(reports) + 12 + 16 + 4
+
+
+REAL = Path(__file__).resolve().parent / "portals" / "real"
+PINGTAN_2011 = Path(__file__).resolve().parent / "fixtures" / "real" / "pingtan_2011.html"
+
+
+@pytest.mark.skipif(not PINGTAN_2011.exists(), reason="real report page fixture missing")
+def test_real_pingtan_listing(tmp_path: Path) -> None:
+    """The real 平潭 政府信息公开年报 column (TRS WCM, "动静结合"): its 10 static report links are
+    followed; its many absolute links to www.pingtan.gov.cn and elsewhere are never fetched, and
+    the avalon template list (ms-attr-href, no href) adds nothing."""
+    listing = (REAL / "pingtan_zfxxgknb_list.html").read_bytes()
+    page = PINGTAN_2011.read_bytes()
+    hrefs = re.findall(rb'href="\./(\d{6}/t\d+_\d+\.htm)"', listing)
+    assert len(hrefs) == 10
+    col = "/zwgk/zfxxgk/zfxxgknb/"
+    portal = Portal({col: listing, "/robots.txt": b"User-agent: *\nDisallow: /uc/\n"})
+    for h in hrefs:
+        portal.set(col + h.decode(), page)
+    with PortalServer(portal) as server:
+        crawl(tmp_path, server.url.rstrip("/") + col)
+        log = portal.requested()
+    base = server.url.rstrip("/")
+    assert set(live_reports(tmp_path / "archive.db")) == {base + col + h.decode() for h in hrefs}
+    assert sorted(log) == sorted(["/robots.txt", col] + [col + h.decode() for h in hrefs])

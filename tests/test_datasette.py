@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from archive.samples import build_demo_archive, demo_reports
 from archive.serve import DEFAULT_METADATA, load_metadata, make_datasette
 from archive.store import Archive
 
-SEEDS = sorted(str(p) for p in Path("/work/shared/seeds").glob("*.txt"))
+SHARED = Path(os.environ.get("NIANBAO_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SEEDS = sorted(str(p) for p in (SHARED / "seeds").glob("*.txt"))
 
 
 @pytest.fixture(scope="module")

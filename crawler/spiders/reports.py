@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import tomllib
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
@@ -33,6 +34,7 @@ from crawler.runtime import AllowedHosts, context_for, host_label
 log = logging.getLogger(__name__)
 
 BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
+_ATTACHMENT_HINT = re.compile(rb"""\.(?:pdf|docx?|wps)(?:["'?&#\s>]|$)""", re.I)
 PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
 
 
@@ -94,10 +96,13 @@ class ReportsSpider(scrapy.Spider):
         self.start_url_list = [u for e in self.portal_entries for u in e["start_urls"]]
         self.allowed_hosts = AllowedHosts(self.start_url_list)
         self.portal_by_host: dict[str, str] = {}
+        self.region_by_host: dict[str, str] = {}
         self.js_hosts: set[str] = set()
         for e in self.portal_entries:
             for u in e["start_urls"]:
                 self.portal_by_host[host_label(u)] = e.get("name") or urlsplit(u).netloc
+                if e.get("region"):
+                    self.region_by_host[host_label(u)] = e["region"]
                 if e.get("js_listing"):
                     self.js_hosts.add(host_label(u))
         self._issued: set[tuple[str, bool]] = set()
@@ -194,6 +199,7 @@ class ReportsSpider(scrapy.Spider):
         return PageItem(url=response.url, kind=response.meta.get("kind", "start"),
                         status=response.status, fetched_at=self.now(), headers=headers,
                         body=response.body, content_type=ct, portal=self._portal(response.url),
+                        portal_region=self.region_by_host.get(host_label(response.url)),
                         request_url=req_url, rendered=bool(response.meta.get("playwright")))
 
     def _portal(self, url: str) -> str:
@@ -221,6 +227,12 @@ class ReportsSpider(scrapy.Spider):
             yield item
             return
 
+        if kind == "detail" and not _ATTACHMENT_HINT.search(response.body):
+            # a report page without attachment links: no need to build its tree here (the
+            # parser reads it in a worker); this keeps the reactor's process light
+            await self._parse_into(item)
+            yield item
+            return
         text, _enc = decode_html(response.body, item.content_type)
         doc = parse_html(text)
         links = extract_links(doc, response.url)

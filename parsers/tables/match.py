@@ -81,6 +81,8 @@ def _values_by_header(values: list[tuple[int, str]], header: dict[str, tuple[int
     picked: dict[str, str] = {}
     for col_index, text in values:
         owners = [c for c, (a, b) in header.items() if a <= col_index < b]
+        if not owners and is_blank(text):  # a spacer column under no header: nothing printed there
+            continue
         if len(owners) != 1:
             return None
         owner = owners[0]
@@ -110,6 +112,16 @@ def _cells_to_numbers(raw: list[Optional[str]]) -> list[Optional[Number]]:
 class _T3Header:
     def __init__(self):
         self.by_grid: dict[int, dict[str, tuple[int, int]]] = {}
+        self.last: Optional[tuple[int, int]] = None  # (grid, width) of the last header seen
+
+    def for_row(self, row: TableRow) -> Optional[dict[str, tuple[int, int]]]:
+        """The row's own grid's header; else, for a continuation table cut by a page break,
+        the previous table's header when the rows are exactly as wide."""
+        if row.grid in self.by_grid:
+            return self.by_grid[row.grid]
+        if self.last and row.grid > self.last[0] and len(row.cells) == self.last[1]:
+            return self.by_grid[self.last[0]]
+        return None
 
     def see(self, row: TableRow) -> bool:
         """Remember a table-3 column header row; True if the row is one."""
@@ -118,6 +130,7 @@ class _T3Header:
             previous = self.by_grid.get(row.grid, {})
             previous.update(intervals)
             self.by_grid[row.grid] = previous
+            self.last = (row.grid, len(row.cells))
             return True
         return False
 
@@ -177,7 +190,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 if t3_key in t3_raw:
                     notes.append(f"table3.{t3_key}: printed twice; the first is kept")
                     continue
-                hdr = header.by_grid.get(row.grid)
+                hdr = header.for_row(row)
                 picked = _values_by_header(values, hdr, T.T3_COLUMNS) if hdr else None
                 texts = picked if picked is not None else [t for _, t in values]
                 t3_raw[t3_key] = _numbers(texts, 7, f"table3.{t3_key}", notes)
@@ -186,7 +199,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 continue
         if state == "t2" and labels:
             t2_key = _match_spec(labels[-1], T.T2_ROW_SPECS)
-            if t2_key and t2_key not in t2_raw:
+            if t2_key and values and t2_key not in t2_raw:
                 t2_raw[t2_key] = [t for _, t in values]
                 continue
         if state == "t3" and any("行政复议" in k for k in label_keys):

@@ -15,7 +15,7 @@ T3_COLUMN_LABELS = {
     "research": ("科研机构",),
     "social_welfare": ("社会公益组织",),
     "legal_service": ("法律服务机构",),
-    "other_org": ("其他",),
+    "other_org": ("其他", "其它"),
     "total": ("总计",),
 }
 

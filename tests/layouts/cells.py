@@ -84,8 +84,11 @@ def split_label(text: str, style: CellStyle, rng: random.Random, p: float) -> tu
     hand-edited pages do: 商业<span>&nbsp;</span>企业. Returns (markup, was it split)."""
     if rng.random() >= p or len(text) < 2:
         return text, False
-    slots = [i for i in range(1, len(text)) if not (text[i - 1].isdigit() and text[i].isdigit())
-             and text[i - 1] not in "&;" and text[i] not in "&;"]
+    inside = set()  # positions inside a tag or an entity: never split there
+    for m in re.finditer(r"<[^>]*>|&[a-z#0-9]+;", text):
+        inside.update(range(m.start() + 1, m.end()))
+    slots = [i for i in range(1, len(text)) if i not in inside
+             and not (text[i - 1].isdigit() and text[i].isdigit())]
     if not slots:
         return text, False
     i = rng.choice(slots)
