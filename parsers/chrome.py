@@ -14,6 +14,7 @@ from parsers.model import SiteFacts
 
 _ICP = re.compile(r"([\u4e00-\u9fa5]{1,2}ICP[备証证]\s*[0-9]{4,}\s*号?(?:\s*-\s*\d+)?)", re.I)
 _POLICE = re.compile(r"([\u4e00-\u9fa5]{1,2})\s*公网安备\s*[:：]?\s*(\d{10,16})\s*号?")
+_POLICE_LABEL = re.compile(r"公安(?:机关)?备案(?:号|编号)\s*[:：]?\s*(\d[\d\-]{8,24}\d)")
 _SITE_CODE = re.compile(r"(?:政府)?网站标识码\s*[:：]?\s*([0-9A-Za-z]{6,12})")
 _INDEX_NO = re.compile(r"索\s*引\s*号\s*[:：]?\s*\|?\s*([0-9A-Za-z][0-9A-Za-z/\-_.·\u4e00-\u9fa5]*[0-9A-Za-z])")
 
@@ -25,6 +26,8 @@ def site_facts(text: str, meta: dict[str, str] | None = None) -> SiteFacts:
         facts.icp = re.sub(r"\s+", "", m.group(1)).replace("ICP証", "ICP证")
     if m := _POLICE.search(t):
         facts.police_record = f"{m.group(1)}公网安备{m.group(2)}号"
+    elif m := _POLICE_LABEL.search(t):
+        facts.police_record = m.group(1)  # "公安备案号：35012899001-19002": the number as printed
     if meta and meta.get("site_code"):
         facts.site_code = meta["site_code"].strip()
     elif m := _SITE_CODE.search(t):
@@ -36,7 +39,7 @@ def site_facts(text: str, meta: dict[str, str] | None = None) -> SiteFacts:
 
 # A line is chrome when it contains one of these phrases and is not long prose.
 _STRONG = (
-    "ICP备", "ICP证", "公网安备", "网站标识码", "主办单位", "承办单位", "版权所有", "Copyright",
+    "ICP备", "ICP证", "公网安备", "公安备案号", "网站标识码", "主办单位", "承办单位", "版权所有", "Copyright",
     "copyright", "©", "打印本页", "打印此页", "关闭窗口", "关闭本页", "【打印", "【关闭", "[打印]", "[关闭]",
     "文字大小", "字体:", "字体：", "字号:", "字号：", "浏览次数", "点击数", "浏览量", "访问量", "阅读次数",
     "点击率", "分享到", "收藏本页", "加入收藏", "设为首页", "网站监督举报", "举报邮箱", "返回顶部",
