@@ -1,9 +1,9 @@
 """Parse benchmark: `nianbao parse` cost per page vs bare trafilatura on the same pages.
 
-    python benchmarks/bench_parse.py [--rounds 5]
+    python benchmarks/bench_parse.py [--rounds 5] [--generated 200]
 
-Pages: every HTML fixture in tests/fixtures (synthetic layouts and real portal pages), each
-parsed `rounds` times in one process. Reports pages/s for both and the ratio
+Pages: every HTML fixture in tests/fixtures (real portal pages and synthetic layouts) and 200
+generated report pages, all parsed in one process, `rounds` times. Reports pages/s for both and the ratio
 parse / trafilatura.extract(html, include_tables=True) (goal: ≤ 1.5).
 """
 from __future__ import annotations
@@ -26,9 +26,17 @@ from parsers.extract.html import decode_html  # noqa: E402
 from parsers.model import ParseError  # noqa: E402
 
 
-def pages() -> list[tuple[str, bytes]]:
+def pages(generated: int) -> list[tuple[str, bytes]]:
+    """The HTML fixtures (real portal pages and synthetic layouts) plus `generated` pages from
+    the test suite's layout generator (TRS, UCAP, JCMS, Hanweb, table layouts; UTF-8 and GBK)."""
     found = sorted(p for p in (REPO / "tests" / "fixtures").rglob("*.htm*") if p.is_file())
-    return [(str(p.relative_to(REPO)), p.read_bytes()) for p in found]
+    batch = [(str(p.relative_to(REPO)), p.read_bytes()) for p in found]
+    sys.path.insert(0, str(REPO / "tests"))
+    from layouts import generate
+    for seed in range(generated):
+        case = generate(seed)
+        batch.append((case.url, case.html))
+    return batch
 
 
 def run_trafilatura(batch):
@@ -58,8 +66,9 @@ def timed(fn, batch, rounds: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--generated", type=int, default=200, help="generated layout pages to add")
     args = ap.parse_args()
-    batch = pages()
+    batch = pages(args.generated)
     n = len(batch)
     size = sum(len(d) for _, d in batch)
     run_parser(batch[:3])  # warm imports and caches for both
