@@ -64,7 +64,7 @@ def compare(conn, report_id: int, previous_id: int) -> list[dict]:
 
 def _current_same_agency(conn, agency: str, region_code: Optional[str], year: int) -> list[int]:
     return [r[0] for r in conn.execute(
-        "SELECT id FROM reports WHERE agency = ? AND year = ? AND is_current = 1 "
+        "SELECT id FROM reports WHERE agency = ? AND year = ? AND +is_current = 1 "
         "AND (? IS NULL OR region_code IS NULL OR region_code = ?) ORDER BY id DESC LIMIT ?",
         (agency, year, region_code, region_code, MAX_PAIRS),
     )]

@@ -207,6 +207,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         # rowid = reports.id. Contentless: the text is stored once, in reports.
         "CREATE VIRTUAL TABLE reports_fts USING fts5(title, agency, text, content='', tokenize='unicode61')",
     ]),
+    (2, "index for the current version of a url (the low-selectivity is_current index made lookups scan)", [
+        "DROP INDEX IF EXISTS idx_reports_current",
+        "CREATE INDEX idx_reports_url_current ON reports(url, is_current)",
+        "CREATE INDEX idx_reports_removed ON reports(removed_at)",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -221,7 +221,7 @@ class Archive:
         with self.db.atomic():
             cur = self.conn.execute(
                 "SELECT id, content_hash, version, removed_at, text_hash FROM reports "
-                "WHERE url = ? AND is_current = 1", (url,)).fetchone()
+                "WHERE url = ? AND +is_current = 1", (url,)).fetchone()
             if cur and cur[1] == chash:
                 rid = int(cur[0])
                 self.conn.execute("UPDATE reports SET last_seen = ? WHERE id = ?", (when, rid))
@@ -314,7 +314,7 @@ class Archive:
         when = when or now_iso()
         with self.db.atomic():
             row = self.conn.execute(
-                "SELECT id FROM reports WHERE url = ? AND is_current = 1 AND removed_at IS NULL", (url,)).fetchone()
+                "SELECT id FROM reports WHERE url = ? AND +is_current = 1 AND removed_at IS NULL", (url,)).fetchone()
             if not row:
                 return False
             self.conn.execute("UPDATE reports SET removed_at = ? WHERE id = ?", (when, row[0]))

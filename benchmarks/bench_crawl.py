@@ -159,6 +159,16 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """utime + stime of one process so far (its children not included)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _children(pid: int) -> list[int]:
     out = []
     try:
@@ -177,6 +187,7 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: str) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_tree = peak_main = peak_pss = 0
+    main_cpu = 0.0
     n = 0
     while proc.poll() is None:
         n += 1
@@ -190,6 +201,7 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: str) -> dict:
         peak_tree = max(peak_tree, tree)
         peak_pss = max(peak_pss, pss)
         peak_main = max(peak_main, _rss_kb(proc.pid))
+        main_cpu = _cpu_s(proc.pid) or main_cpu
         time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -197,7 +209,7 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: str) -> dict:
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"wall": wall, "cpu": cpu, "peak_tree_mb": peak_tree / 1024, "peak_pss_mb": peak_pss / 1024, "peak_main_mb": peak_main / 1024,
+    return {"wall": wall, "cpu": cpu, "main_cpu": main_cpu, "peak_tree_mb": peak_tree / 1024, "peak_pss_mb": peak_pss / 1024, "peak_main_mb": peak_main / 1024,
             "stdout": out, "stderr": err}
 
 
@@ -292,6 +304,7 @@ def main() -> None:
                 r["summary"] = summary
             results[mode] = {"pages": pages, "reports": reports, "wall_s": round(r["wall"], 1),
                              "cpu_s": round(r["cpu"], 1), "cpu_ms_per_page": round(1000 * r["cpu"] / max(1, pages), 1),
+                             "crawl_process_cpu_ms_per_page": round(1000 * r["main_cpu"] / max(1, pages), 1),
                              "pages_per_s": round(pages / r["wall"], 1),
                              "reports_per_s": round(reports / r["wall"], 1),
                              "peak_rss_tree_mb": round(r["peak_tree_mb"]), "peak_pss_tree_mb": round(r["peak_pss_mb"]), "peak_rss_main_mb": round(r["peak_main_mb"])}

@@ -19,7 +19,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("urls", nargs="*", metavar="URL", help="start URLs (portal home pages or report columns)")
     p.add_argument("--portals", help="portal registry (TOML); default: the bundled crawler/portals.toml")
     p.add_argument("--db", default="archive.db", help="archive database (default: archive.db)")
-    p.add_argument("--max-pages", type=int, default=0, help="stop after N responses (0: no limit)")
+    p.add_argument("--max-pages", type=int, default=0, help="stop after N responses (0: no limit); the next run continues the crawl")
     p.add_argument("--jobdir", help="resume journal folder (default: <db>.crawl/)")
     p.add_argument("--fresh", action="store_true", help="forget an interrupted crawl instead of resuming it")
     p.add_argument("--no-js", action="store_true", help="never render listings with Chromium")

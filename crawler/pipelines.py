@@ -133,9 +133,9 @@ class ArchivePipeline:
         ctx.archive.finish_crawl(ctx.crawl_id, stats=stats, status=status)
         ctx.final_stats = stats
         if ctx.journal is not None:
-            if reason in ("finished", "closespider_pagecount", "closespider_itemcount"):
-                ctx.journal.finish()
-            else:
+            if reason == "finished":
+                ctx.journal.finish()  # the next run is a fresh (incremental) crawl
+            else:  # interrupted, or --max-pages: the next run continues this crawl
                 ctx.save_progress()
             ctx.journal.close()
         ctx.archive.close()

@@ -282,3 +282,20 @@ def test_cli_add_json_and_bad_input(tmp_path):
 
 def test_sqlite_is_new_enough():
     assert tuple(int(x) for x in sqlite3.sqlite_version.split(".")) >= (3, 43, 0)
+
+
+def test_migrates_an_older_archive_keeping_its_rows(tmp_path, monkeypatch):
+    from archive import schema
+    path = str(tmp_path / "old.db")
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 1)
+    conn = sqlite3.connect(path)
+    schema.migrate(conn)
+    conn.close()
+    monkeypatch.undo()
+    with Archive(path) as db:  # opens the v1 file with the current program
+        assert db.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+        assert db.add_report(sample_report("http://a/1"))[0] == "new"
+        plan = " ".join(r[3] for r in db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM reports WHERE url = ? AND +is_current = 1", ("x",)))
+        assert "idx_reports_url_current" in plan
