@@ -7,16 +7,34 @@
   - `/-/archived/<page_id>`: the archived copy of a fetched page, sanitized, strict CSP;
   - `/-/archived/<page_id>/raw`: the original bytes, as a download (never rendered);
   - `/-/nianbao/chart`: applications per year for a region, as a server-drawn SVG bar chart.
-* `asgi_wrapper`: an empty `_search=` (a cleared search box) means no search.
+* `asgi_wrapper`: an empty `_search=` (a cleared search box) means no search; and the search budget
+  (below).
 * `render_cell`: links for `reports.archived_copy`, `reports.url` and `pages.body`.
+
+Search budget (archive/README.md, "Search speed"). The bigram match itself is cheap; what is not
+is everything Datasette does *per matching row* after it: `count(*)` and one query per facet,
+each re-reading every match. So before a plain `?_search=` on a table with an `fts_table` (no
+other filter) reaches Datasette, the wrapper counts the FTS matches *up to*
+`SEARCH_EXACT_LIMIT + 1` (FTS5 stops there: the cost is bounded by the limit, not by the
+archive). Up to the limit nothing changes: Datasette's exact count and the table's facets. Above
+it the request gets `_nocount`/`_nofacet` (value `nianbao`, stripped again from every incoming
+request so it never sticks to links or the search form), so Datasette only fetches the page of
+rows (exact: the same `MATCH`, the same order); the page says "more than N" (HTML: a line above
+the rows, from `_table-<db>-<table>.html` served by this plugin; JSON: a `nianbao_search` key;
+both: an `X-Nianbao-Matches: >N` header). Searches with other filters (province, year, …) are
+left to Datasette, whose count and facets read the covering index `idx_reports_search` and whose
+facets stop at `facet_time_limit_ms`.
 """
 from __future__ import annotations
 
 import html
+import json
 import re
-from urllib.parse import quote, urlencode
+from typing import Optional
+from urllib.parse import parse_qsl, quote, urlencode
 
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
@@ -34,24 +52,148 @@ def prepare_connection(conn, database):
         return
     if has:
         conn.create_function("escape_fts", 1, bigram_query, deterministic=True)
+        # Memory-mapped reads: the `reports` rows a search looks up (≈ 6 KB each, text inline) are read
+        # in place from the OS page cache instead of being copied through SQLite's small page cache.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
 
 
+MMAP_SIZE = 2 ** 31 - 2 ** 16   # SQLite's default ceiling (SQLITE_MAX_MMAP_SIZE) is just under 2 GiB
+SEARCH_EXACT_LIMIT = 20_000     # above this many matches: no exact count, no facets ("more than N")
+_MARK = b"nianbao"              # the value of the _nocount/_nofacet this plugin adds
+_MARK_RE = re.compile(rb"(?:^|(?<=&))_no(?:count|facet)=" + _MARK + rb"(?:&|$)")
 _BLANK_SEARCH_RE = re.compile(rb"(?:^|(?<=&))_search(?!mode)[^=&]*=(?:\+|%20)*(?:&|$)")
+_TABLE_PATH_RE = re.compile(r"^/(?P<db>[^/]+)/(?P<table>[^/]+?)(?P<json>\.json)?$")
+# query-string keys that do not filter rows (anything else, e.g. province=, year__gt=, _where=, does)
+_NOT_FILTERS = {"_search", "_searchmode", "_sort", "_sort_desc", "_size", "_col", "_nocol", "_next", "_labels",
+                "_label", "_shape", "_json", "_nl", "_facet", "_facet_size", "_facet_array", "_facet_date",
+                "_nofacet", "_nocount", "_nosuggest", "_timelimit", "_trace", "_dl", "_stream"}
+
+
+async def search_budget(datasette, path: str, query_string: bytes) -> Optional[dict]:
+    """{"more_than": N} when a plain `_search` on an FTS-backed table matches more than N rows, else None."""
+    base = datasette.setting("base_url") or "/"
+    if base != "/" and path.startswith(base):
+        path = "/" + path[len(base):]
+    m = _TABLE_PATH_RE.match(path)
+    if not m:
+        return None
+    db_name, table = tilde_decode(m["db"]), tilde_decode(m["table"])
+    try:
+        db = datasette.get_database(db_name)
+    except KeyError:
+        return None
+    meta = datasette.table_metadata(db_name, table)
+    fts = meta.get("fts_table")
+    pairs = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    searches = [v for k, v in pairs if k == "_search"]
+    if not fts or len(searches) != 1 or not searches[0].strip():
+        return None
+    if dict(pairs).get("_shape") in ("array", "object"):
+        return None  # Datasette never counts or facets these shapes
+    if any(k not in _NOT_FILTERS for k, _ in pairs):
+        return None  # other filters (or _search_<column>): Datasette's own exact count and facets
+    mode = dict(pairs).get("_searchmode") or meta.get("searchmode")
+    match = ":search" if mode == "raw" else "escape_fts(:search)"
+    fts_sql = fts.replace("]", "]]")
+    sql = (f"SELECT count(*) FROM (SELECT rowid FROM [{fts_sql}] WHERE [{fts_sql}] MATCH {match} "
+           f"LIMIT {SEARCH_EXACT_LIMIT + 1})")
+    try:
+        n = (await db.execute(sql, {"search": searches[0]})).first()[0]
+    except Exception:  # noqa: BLE001 - a bad raw query: Datasette reports it as it always does
+        return None
+    return {"more_than": SEARCH_EXACT_LIMIT} if n > SEARCH_EXACT_LIMIT else None
+
+
+def _with_budget_note(send, info: dict, is_json: bool):
+    """Add the X-Nianbao-Matches header, and to a JSON object body a `nianbao_search` key."""
+    header = (b"x-nianbao-matches", f">{info['more_than']}".encode())
+    state: dict = {"start": None, "body": []}
+
+    async def inner(message):
+        if message["type"] == "http.response.start":
+            message = dict(message, headers=[*message.get("headers", []), header])
+            if not is_json:
+                await send(message)
+                return
+            state["start"] = message
+            return
+        if message["type"] != "http.response.body" or state["start"] is None:
+            await send(message)
+            return
+        state["body"].append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        start, body = state["start"], b"".join(state["body"])
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and start.get("status") == 200:
+            data["nianbao_search"] = {
+                "more_than": info["more_than"],
+                "note": f"more than {info['more_than']:,} rows match: filtered_table_rows_count and facets were not "
+                        "computed (add a word or a filter to narrow the search); the rows are exact"}
+            body = json.dumps(data, ensure_ascii=False, default=repr).encode("utf-8")
+            start = dict(start, headers=[(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+                         + [(b"content-length", str(len(body)).encode())])
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+    return inner
 
 
 @hookimpl
-def asgi_wrapper():
-    """An emptied search box submits `_search=`: treat it as no search (all rows), not as 'match nothing'."""
+def asgi_wrapper(datasette):
+    """An emptied search box submits `_search=`: treat it as no search (all rows), not as 'match nothing'.
+    A plain search matching more than SEARCH_EXACT_LIMIT rows: page of rows only (module doc)."""
     def wrap(app):
         async def inner(scope, receive, send):
             qs = scope.get("query_string") or b""
-            if scope.get("type") == "http" and b"_search" in qs:
-                new = _BLANK_SEARCH_RE.sub(b"", qs).rstrip(b"&")
-                if new != qs:
-                    scope = dict(scope, query_string=new)
+            if scope.get("type") == "http" and (b"_search" in qs or _MARK in qs):
+                new = _MARK_RE.sub(b"", _BLANK_SEARCH_RE.sub(b"", qs)).rstrip(b"&")
+                info = None
+                if b"_search=" in new and scope.get("method", "GET") in ("GET", "HEAD"):
+                    info = await search_budget(datasette, scope.get("path", ""), new)
+                if info:
+                    new = (new + b"&" if new else b"") + b"_nocount=" + _MARK + b"&_nofacet=" + _MARK
+                    send = _with_budget_note(send, info, scope.get("path", "").endswith(".json"))
+                if new != qs or info:
+                    scope = dict(scope, query_string=new, nianbao_search=info)
             await app(scope, receive, send)
         return inner
     return wrap
+
+
+_NOTICE_TEMPLATE = """{% if nianbao_search %}<p class="nianbao-search-limit" style="background:#fff6d5;padding:0.5em 0.8em">
+<strong>超过 {{ "{:,}".format(nianbao_search.more_than) }} 份报告符合该搜索 · More than
+{{ "{:,}".format(nianbao_search.more_than) }} reports match this search.</strong>
+结果完整准确，但不计算总数和分面统计；加一个词或按年度、省份等筛选即可看到。 The rows are exact and complete
+(page through them or sort them as usual); the exact count and the facets are not computed for so many
+matches: add a word, or filter by year, province …, to see them.</p>{% endif %}
+{% include "_table.html" %}"""
+
+
+def _template_source(name: str):
+    if name.startswith("_table-") and name.endswith(".html"):
+        return _NOTICE_TEMPLATE
+    return None
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    """Serve `_table-<db>-<table>.html` (Datasette's per-table rows template) as: the search notice + the
+    stock `_table.html`. Placed after Datasette's own loaders: a real template file of that name wins."""
+    from jinja2 import ChoiceLoader, FunctionLoader
+
+    if not getattr(env, "_nianbao_loader", False):
+        env.loader = ChoiceLoader([env.loader, FunctionLoader(_template_source)])
+        env._nianbao_loader = True
+
+
+@hookimpl
+def extra_template_vars(view_name, request):
+    if view_name == "table" and request is not None:
+        return {"nianbao_search": request.scope.get("nianbao_search")}
+    return {}
 
 
 async def _archive_db(datasette, request):

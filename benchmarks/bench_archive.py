@@ -263,6 +263,35 @@ def load(db_path: str, n: int, batch: int) -> dict:
 
 
 # ---- search ----------------------------------------------------------------------------------------------
+def check_rows(db_path: str, per_word: dict) -> list[str]:
+    """What Datasette returned must be exactly right: every row matches, and they are the newest 20 matches."""
+    from sqlite_utils.utils import sqlite3
+
+    from archive.fts import bigram_query
+    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    problems = []
+    for w, runs in per_word.items():
+        info = runs[-1][1]
+        matches = {r[0] for r in conn.execute("SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?",
+                                              (bigram_query(w),))}
+        got = info["ids"]
+        if not set(got) <= matches:
+            problems.append(f"{w}: rows that do not match")
+        newest = [r[0] for r in conn.execute(
+            "SELECT published FROM reports WHERE id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?) "
+            "ORDER BY published DESC LIMIT 20", (bigram_query(w),))]
+        shown = [conn.execute("SELECT published FROM reports WHERE id = ?", (i,)).fetchone()[0] for i in got]
+        if shown != newest:
+            problems.append(f"{w}: not the newest 20 matches")
+        count = info["count"]
+        if isinstance(count, int) and count != len(matches):
+            problems.append(f"{w}: count {count} != {len(matches)}")
+        if isinstance(count, str) and not len(matches) > int(count[1:]):
+            problems.append(f"{w}: '{count}' but {len(matches)} matches")
+    conn.close()
+    return problems
+
+
 def doc_freq(db_path: str, words: list[str]) -> dict[str, tuple[int, float]]:
     """Exact matches per word straight from the FTS index (not through Datasette), and share of all rows."""
     from sqlite_utils.utils import sqlite3
@@ -294,8 +323,10 @@ async def time_queries(ds, name: str, words: list[str], rounds: int, html: bool)
                 info = {}
             else:
                 j = r.json()
-                info = {"count": j.get("filtered_table_rows_count"), "facets": sorted(j.get("facet_results") or {}),
-                        "timed_out": j.get("facets_timed_out") or []}
+                more = (j.get("nianbao_search") or {}).get("more_than")
+                info = {"count": j.get("filtered_table_rows_count") if more is None else f">{more}",
+                        "facets": sorted(j.get("facet_results") or {}), "timed_out": j.get("facets_timed_out") or [],
+                        "ids": [row[0] for row in j["rows"]]}
             per_word[w].append((ms, info))
     return per_word
 
@@ -346,6 +377,7 @@ def main() -> int:
         pass
     df = doc_freq(args.db, TWO + FOUR)
     out = asyncio.run(search_bench(args.db, args.rounds))
+    failed = False
     for (label, kind), per_word in out.items():
         all_t = [ms for v in per_word.values() for ms, _ in v]
         common = [ms for w, v in per_word.items() if df[w][1] >= COMMON for ms, _ in v]
@@ -361,7 +393,11 @@ def main() -> int:
                             f"{len(info['facets'])} facets{' (' + str(len(info['timed_out'])) + ' timed out)' if info['timed_out'] else ''}"
                             f", {statistics.median(ms for ms, _ in v):.0f} ms")
             print("    per word (hits, share → what Datasette showed, median):\n      " + "\n      ".join(bits))
-    return 0
+            problems = check_rows(args.db, per_word)
+            print("    rows checked against the FTS index (all match, newest 20, honest count): "
+                  + ("; ".join(problems) if problems else "ok"))
+            failed = failed or bool(problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

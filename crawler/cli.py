@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
         "demo", help="serve the bundled sample portal, crawl it into archive.db, then publish it",
         description="Offline demo: serves the bundled sample portal on 127.0.0.1, crawls it into "
                     "the archive, then runs `nianbao serve` (Datasette) on it.")
-    d.add_argument("--port", type=int, default=0, help="port of the sample portal (default: a free one)")
+    d.add_argument("--port", type=int, default=8800,
+                   help="port of the sample portal (default 8800, so re-runs are incremental; a free one if taken)")
     d.add_argument("--db", default="archive.db")
     d.add_argument("--serve-port", type=int, default=8001, help="port of the Datasette site")
     d.add_argument("--no-serve", action="store_true", help="crawl only; do not start Datasette")
@@ -57,7 +58,11 @@ def crawler_settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
 def run_crawl(urls: list[str], db: str, portals: str | None = None, max_pages: int = 0,
               overrides: dict[str, Any] | None = None, fresh: bool = False,
               jobdir: str | None = None) -> dict[str, Any]:
-    """Run one crawl in this process (CrawlerProcess) and return its closing stats."""
+    """Run one crawl in this process (CrawlerProcess) and return its closing stats.
+
+    Once per process (Twisted's reactor cannot restart). From a script, call it under
+    `if __name__ == "__main__":`: the parse workers (multiprocessing forkserver) import the main
+    module."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.reports import ReportsSpider
@@ -121,7 +126,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.sample_portal.server import serve_sample
 
-    server = serve_sample(args.port)
+    try:
+        server = serve_sample(args.port)
+    except OSError:
+        server = serve_sample(0)
     print(f"nianbao demo: sample portal at {server.url}", file=sys.stderr)
     try:
         stats = run_crawl([server.url], args.db, overrides={

@@ -76,7 +76,8 @@ class ProgressExtension:
             f" unchanged {c['unchanged']}, removed {c['removed']}",
             f"  not reports     {c['not_reports']} pages parsed and refused",
             f"  errors          {c['errors'] + c['parse_errors']} (404/410: {c['not_found']}),"
-            f" robots.txt forbade {c['robots_forbidden']}, other hosts not fetched {c['offsite_blocked']}",
+            f" robots.txt forbade {c['robots_forbidden']},"
+            f" links to other hosts ignored {c['offsite_links']} (+{c['offsite_blocked']} redirects/requests refused)",
         ]
         if c["rendered"]:
             lines.append(f"  JS listings rendered with Chromium: {c['rendered']}")

@@ -76,10 +76,11 @@ class ParsePool:
         if workers < 0:  # in-process thread (debugging, tiny crawls)
             self.executor = ThreadPoolExecutor(1)
         else:
-            # forkserver: workers start from a small process that imported only the parser (not
-            # Scrapy, Twisted, the archive), which keeps them small (fork would copy the crawl)
+            # forkserver: workers start from a small, clean process (not a copy of the crawl with
+            # Scrapy, Twisted and the archive loaded) and each imports only the parser; nothing is
+            # preloaded in the forkserver itself, so it stays ~10 MB
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([parser_path.partition(":")[0]])
+            ctx.set_forkserver_preload([])
             self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                                 initargs=(parser_path, os.getpid()))
             for _ in range(workers):  # start and import now, not on the first report

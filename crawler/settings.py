@@ -23,6 +23,10 @@ NIANBAO_ALLOW_PRIVATE = False  # private/link-local addresses are fetched only w
 NIANBAO_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives up and records the error
 NIANBAO_RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry when no Retry-After is given
 NIANBAO_RETRY_BACKOFF_MAX = 30.0
+# Duplicate requests are filtered by the spider itself (a set that survives resume), so Scrapy's
+# filter is bypassed (it would hide a redirect loop's second hop). A shared scrapy-redis
+# dupefilter (issue 5) needs False here.
+NIANBAO_SPIDER_DEDUP = True
 # JS-rendered listings: "auto" renders a listing with Chromium only when its static HTML has no
 # report or pagination links (or the portal entry says js_listing); "off" never.
 NIANBAO_JS = "auto"
@@ -48,6 +52,9 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = True
 METAREFRESH_MAXDELAY = 30
 HTTPERROR_ALLOWED_CODES = [304, 404, 410]
+# Responses waiting for the parse pool count here: 1 MB (≈ 60 report pages) keeps both workers
+# fed; Scrapy's 5 MB default let ~300 pages pile up and cost ~60 MB of RSS for nothing.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 DEPTH_LIMIT = 16  # backstop; discovery has its own, tighter limits
 DEPTH_PRIORITY = 0
 COOKIES_ENABLED = False

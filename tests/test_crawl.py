@@ -80,6 +80,7 @@ def test_trs_portal_end_to_end_incremental(tmp_path: Path, trs) -> None:
 
     log = site.portal.requested()
     assert not other.portal.requested(), "the second host was contacted"
+    assert "links to other hosts ignored 0 " not in r.stderr  # 169.254.169.254, file://, the second host
     assert not (set(log) & site.never), set(log) & site.never
     assert log.count("/robots.txt") == 1
     n = site.notes
@@ -241,8 +242,10 @@ def test_kill_9_and_resume(tmp_path: Path) -> None:
     assert q(db, "SELECT count(*), min(status) FROM crawls") == [(1, "finished")]
     # pages finished before the kill were not fetched again
     refetched = {base + p for p in second_log} & {u for u in archived_before if "/ndbg/t" in u}
-    journal_done = refetched  # pages in flight at the kill may be fetched again, nothing else
-    assert len(journal_done) <= 16, sorted(journal_done)
+    # a page is journaled in the same step that archives it, so at most the one being written
+    # at the kill can be fetched again
+    print("refetched after resume:", len(refetched), "archived before the kill:", len(archived_before))
+    assert len(refetched) <= 1, sorted(refetched)
     assert "resumed" in r.stderr
     assert len(first_log) + len(second_log) < len(reports) + 12 + 16 + 4
 

@@ -160,7 +160,8 @@ def test_metadata_describes_every_table_and_column(archive_db):
     tables = meta["databases"]["archive"]["tables"]
     with Archive(archive_db[0]) as db:
         names = [r[0] for r in db.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'reports_fts_%'")]
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'reports_fts_%' "
+            "AND name NOT LIKE 'sqlite_%'")]  # SQLite's own (sqlite_stat1: planner statistics), hidden by Datasette
         for t in names:
             assert t in tables, t
             cols = [r[1] for r in db.conn.execute(f"PRAGMA table_info([{t}])")]
@@ -185,3 +186,50 @@ def test_cleared_search_box_shows_all_rows(ds):
     everything = rows(ds, "/archive/reports.json", _col="title", _size="max")
     assert rows(ds, "/archive/reports.json", _search="", _col="title", _size="max") == everything
     assert rows(ds, "/archive/reports.json", _search=" ", _col="title", _size="max") == everything
+
+
+def test_search_budget_more_than_n(ds, archive_db, monkeypatch):
+    """A plain search matching more than SEARCH_EXACT_LIMIT rows: exact rows, no count/facets, an honest 'more than N'."""
+    from archive import datasette_plugin
+
+    _, ids = archive_db
+    exact = search_ids(ds, "平潭")
+    assert len(exact) > 2
+    monkeypatch.setattr(datasette_plugin, "SEARCH_EXACT_LIMIT", 2)
+    # rows are exactly the matching rows (the _shape=array path never counts or facets anyway)
+    assert search_ids(ds, "平潭") == exact
+    j = get(ds, "/archive/reports.json", _search="平潭", _size="max").json()
+    assert {r[0] for r in j["rows"]} == exact
+    assert j["filtered_table_rows_count"] is None and not j["facet_results"]
+    assert j["nianbao_search"]["more_than"] == 2
+    r = get(ds, "/archive/reports", _search="平潭")
+    assert r.headers["x-nianbao-matches"] == ">2"
+    assert "More than" in r.text and "超过 2 份报告" in r.text
+    assert "平潭综合实验区教育局2022年政府信息公开工作年度报告" in r.text
+    # a rare word (≤ limit): Datasette's own exact count and facets; the marker from the previous page's
+    # form (hidden _nocount/_nofacet=nianbao) does not stick
+    j = get(ds, "/archive/reports.json", _search="招生信息", _nocount="nianbao", _nofacet="nianbao").json()
+    assert j["filtered_table_rows_count"] == 1 and "province" in j["facet_results"] and "nianbao_search" not in j
+    # another filter: left to Datasette (exact count, facets)
+    j = get(ds, "/archive/reports.json", _search="平潭", year="2021").json()
+    assert j["filtered_table_rows_count"] == len(search_ids(ds, "平潭", year="2021")) and "nianbao_search" not in j
+    # a user's own _nocount is kept
+    assert get(ds, "/archive/reports.json", _search="招生信息", _nocount="1").json()["filtered_table_rows_count"] is None
+
+
+def test_search_uses_covering_index(archive_db):
+    """Count and facets of a search read idx_reports_search (narrow), not the wide reports rows."""
+    from sqlite_utils.utils import sqlite3
+
+    from archive.fts import bigram_query
+    from archive.serve import refresh_statistics
+
+    assert refresh_statistics(archive_db[0])
+    conn = sqlite3.connect(archive_db[0])
+    conn.create_function("escape_fts", 1, bigram_query)
+    where = "id in (select rowid from reports_fts where reports_fts match escape_fts(:search))"
+    for sql in (f"select count(*) from reports where {where}",
+                f"select province, count(*) from (select * from reports where {where}) group by province"):
+        plan = " ".join(r[3] for r in conn.execute("explain query plan " + sql, {"search": "平潭"}))
+        assert "COVERING INDEX idx_reports_search" in plan, plan
+    conn.close()

@@ -118,6 +118,7 @@ class ReportsSpider(scrapy.Spider):
             spider.js_mode = "off"
         spider.max_listing_pages = s.getint("NIANBAO_MAX_LISTING_PAGES", 300)
         spider.max_nav_depth = s.getint("NIANBAO_MAX_NAV_DEPTH", 3)
+        spider.spider_dedup = s.getbool("NIANBAO_SPIDER_DEDUP", True)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
@@ -187,8 +188,11 @@ class ReportsSpider(scrapy.Spider):
                         playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
         # Duplicates are filtered by the spider (_issued, kept across resume); Scrapy's filter
         # would also swallow a redirect loop's second hop silently instead of reporting it.
+        # (Distributed mode sets NIANBAO_SPIDER_DEDUP=False so a shared scrapy-redis dupefilter sees
+        # every request; rendering requests always bypass it: same URL, second look.)
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
-                              priority=PRIORITY.get(kind, 0), dont_filter=True)
+                              priority=PRIORITY.get(kind, 0),
+                              dont_filter=self.spider_dedup or bool(extra.get("render")))
 
     # --- responses ---------------------------------------------------------------------------
     def _item(self, response: Any) -> PageItem:
