@@ -133,10 +133,12 @@ def code_from_icp(icp: Optional[str]) -> Optional[str]:
 def _cpca_code(text: str) -> Optional[str]:
     if not text:
         return None
+    # cpca's per-string matcher, the one `cpca.transform` runs for each row: the same answer
+    # without building a pandas DataFrame (pandas costs the crawl process ~50 MB).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        df = cpca.transform([text])
-    code = df["adcode"].iloc[0]
+        record = cpca._get_one_addr(text, False, {})
+    code = record.get("adcode")
     return str(code)[:6] if isinstance(code, str) and code else None
 
 
