@@ -1,66 +1,30 @@
 """Link and title classification for discovery (no Scrapy, no network).
 
-`is_report_title` prefers `parsers.classify.is_report_title` (the parser's own rule) when that
-module exists, and falls back to the rule below, which follows the issue:
-a report is a 政府信息公开(工作)年度报告 for some year; notices about reports
-(关于做好…年度报告…的通知), 政府工作报告, 预算/决算, 解读 and news are not.
+What a report title is, is the parser's rule (`parsers.classify`): a 政府信息公开(工作)年度报告
+for some year; notices about reports (关于做好…年度报告…的通知), 政府工作报告, 预算/决算, 解读
+and news are not. This module adds what only a crawler needs: truncated anchors, report
+columns, navigation, pagination, attachments.
 """
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-_YEAR = re.compile(r"(?:19|20)\d\d|[二〇○零一三四五六七八九]{4}")
-_REPORT = re.compile(
-    r"(?:政府|政务)?信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报|年度报|报)"
-    r"|信息公开[^,。;]{0,12}年度(?:工作)?报告"
-)
-_NOT_REPORT = re.compile(
-    r"通知|关于(?:做好|印发|报送|开展|编制|发布)|政府工作报告|预算|决算|解读|图解|统计公报"
-    r"|征求意见|工作要点|审计|公示|指南|目录|招标|采购公告|述职"
-)
+from parsers.classify import NOT_REPORT as _NOT_REPORT
+from parsers.classify import YEAR as _YEAR
+from parsers.classify import is_report_title as _is_full_report_title
+
 _TRUNCATED = re.compile(r"(?:\.\.\.|…|。。。)\s*$")
 
 
-def _fallback_is_report_title(title: str) -> bool:
-    t = re.sub(r"\s+", "", title or "")
-    if not t or len(t) > 120:
-        return False
-    if _NOT_REPORT.search(t):
-        return False
-    if "政府工作报告" in t:
-        return False
-    if not _YEAR.search(t) and "年度报告" not in t:
-        return False
-    if _REPORT.search(t):
-        return True
-    # Listing anchors are often cut short: 某某区2020年政府信息公开工作年度...
-    if _TRUNCATED.search(t) and "信息公开" in t and _YEAR.search(t):
-        return True
-    return False
-
-
-try:  # the parser's rule wins when it exists (single source of truth)
-    from parsers.classify import is_report_title as _parser_is_report_title  # type: ignore
-except Exception:  # noqa: BLE001 - not written yet, or broken: keep crawling with ours
-    _parser_is_report_title = None
-
-
 def is_report_title(title: str) -> bool:
-    """A link/page title naming one year's report. A year is required: 政府信息公开年报 or
-    政府信息公开工作年度报告 without one is a column name."""
-    if not _YEAR.search(title or ""):
-        return False
-    if _parser_is_report_title is not None:
-        try:
-            if _parser_is_report_title(title):
-                return True
-        except Exception:  # noqa: BLE001
-            pass
-        # The parser's rule sees full titles; listings truncate them, so accept our truncated form.
-        t = re.sub(r"\s+", "", title or "")
-        return bool(_TRUNCATED.search(t)) and _fallback_is_report_title(t)
-    return _fallback_is_report_title(title)
+    """A link or page title naming one year's report (the parser's rule), also when a listing
+    cut the anchor short: 某某区2020年政府信息公开工作年度..."""
+    if _is_full_report_title(title):
+        return True
+    t = re.sub(r"\s+", "", title or "")
+    return bool(_TRUNCATED.search(t)) and "信息公开" in t and bool(_YEAR.search(t)) \
+        and not _NOT_REPORT.search(t)
 
 
 # --- columns (annual-report listings) and navigation towards them -------------------------

@@ -5,9 +5,9 @@ import re
 import unicodedata
 
 _REPORT = re.compile(r"(政府)?信息公开\s*(工作)?\s*的?\s*(年度)?\s*(报告|年报)|政务公开\s*(工作)?\s*年度报告|信息公开年报")
-_YEAR = re.compile(r"(19|20)\d{2}\s*年|[〇○零一二][〇○零一二三四五六七八九]{3}\s*年")
+YEAR = _YEAR = re.compile(r"(19|20)\d{2}\s*年|[〇○零一二][〇○零一二三四五六七八九]{3}\s*年")
 # Documents about reports, and other reports, that are not annual disclosure reports.
-_NOT_REPORT = re.compile(
+NOT_REPORT = _NOT_REPORT = re.compile(
     r"关于.{0,40}(做好|报送|编制|开展|印发|发布).{0,40}(年度报告|年报)|通知|通报|工作要点|政府工作报告|"
     r"预算|决算|统计公报|审计|述职|考核|评估报告|检查情况|征求意见|解读|问答|图解|目录|指南|规定|办法")
 
