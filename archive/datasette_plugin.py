@@ -20,7 +20,7 @@ archive). Up to the limit nothing changes: Datasette's exact count and the table
 it the request gets `_nocount`/`_nofacet` (value `nianbao`, stripped again from every incoming
 request so it never sticks to links or the search form), so Datasette only fetches the page of
 rows (exact: the same `MATCH`, the same order); the page says "more than N" (HTML: a line above
-the rows, from `_table-<db>-<table>.html` served by this plugin; JSON: a `nianbao_search` key;
+the rows, from `_table-table-<db>-<table>.html` served by this plugin; JSON: a `nianbao_search` key;
 both: an `X-Nianbao-Matches: >N` header). Searches with other filters (province, year, …) are
 left to Datasette, whose count and facets read the covering index `idx_reports_search` and whose
 facets stop at `facet_time_limit_ms`.
@@ -173,15 +173,17 @@ matches: add a word, or filter by year, province …, to see them.</p>{% endif %
 
 
 def _template_source(name: str):
-    if name.startswith("_table-") and name.endswith(".html"):
+    # the table page tries _table-<db>-<table>.html, then _table-table-<db>-<table>.html, then _table.html;
+    # the row page never asks for the _table-table- name, and a real file of either name still wins
+    if name.startswith("_table-table-") and name.endswith(".html"):
         return _NOTICE_TEMPLATE
     return None
 
 
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
-    """Serve `_table-<db>-<table>.html` (Datasette's per-table rows template) as: the search notice + the
-    stock `_table.html`. Placed after Datasette's own loaders: a real template file of that name wins."""
+    """Serve `_table-table-<db>-<table>.html` (Datasette's per-table rows template) as: the search notice +
+    the stock `_table.html`. Placed after Datasette's own loaders: a real template file of that name wins."""
     from jinja2 import ChoiceLoader, FunctionLoader
 
     if not getattr(env, "_nianbao_loader", False):

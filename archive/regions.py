@@ -220,6 +220,12 @@ def derive_region(agency: Optional[str] = None, site_code: Optional[str] = None,
             used.append(label)
         elif _belongs(context, code):
             used.append(label)
+    own = _cpca_code(agency) if agency else None
+    if own and context and _rank(own) >= 1 and own[:2] == context[:2] \
+            and not _belongs(own, context) and not _belongs(context, own):
+        # The name itself names another city or county of the same province (大连市西岗区 on a
+        # site coded 阜新市): a provincial portal or a shared site template; the body's own name wins.
+        return region_from_code(own, "agency")
     name = code_from_name(agency, context)
     best = context
     if name and (best is None or (_belongs(name, best) and _rank(name) >= _rank(best))):

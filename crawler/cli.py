@@ -27,6 +27,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
                    help="any Scrapy/nianbao setting, e.g. -s DOWNLOAD_DELAY=1")
     p.add_argument("--quiet", "-q", action="store_true", help="only warnings and the summary")
+    p.add_argument("--redis", metavar="URL",
+                   help="distributed mode: share the frontier through this Redis (redis://host:6379/0); "
+                        "this process is the one archive writer")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="with --redis: worker processes to start here (default: one per core); 0 = only write, "
+                        "workers run elsewhere (scrapy crawl reports -s NIANBAO_ROLE=worker -s REDIS_URL=...)")
     p.set_defaults(func=cmd_crawl)
 
     d = subparsers.add_parser(
@@ -118,9 +124,60 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         fmt = {"jsonl": "jsonlines", "json": "json", "csv": "csv", "xml": "xml"}.get(
             args.output.rsplit(".", 1)[-1].lower(), "jsonlines")
         ov["FEEDS"] = {args.output: {"format": fmt, "overwrite": True, "encoding": "utf-8"}}
+    if args.redis or args.workers is not None:
+        return cmd_crawl_distributed(args, ov)
     stats = run_crawl(args.urls, args.db, args.portals, args.max_pages, ov, args.fresh, args.jobdir)
     reason = stats.get("finish_reason")
     return 0 if reason in ("finished", "closespider_pagecount") else 1
+
+
+# per-host politeness of one process, shared out among N local workers unless set with -s
+_PER_HOST = {"CONCURRENT_REQUESTS_PER_DOMAIN": "div", "AUTOTHROTTLE_TARGET_CONCURRENCY": "div", "DOWNLOAD_DELAY": "mul"}
+
+
+def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
+    from urllib.parse import urlsplit
+
+    if not args.redis:
+        print("nianbao crawl: --workers needs --redis URL", file=sys.stderr)
+        return 2
+    if urlsplit(args.redis).scheme not in ("redis", "rediss", "unix"):
+        print(f"nianbao crawl: not a Redis URL (redis://host:port/db): {args.redis}", file=sys.stderr)
+        return 2
+    if args.max_pages:
+        print("nianbao crawl: --max-pages is not supported with --redis", file=sys.stderr)
+        return 2
+    if args.output and not args.output.endswith((".jsonl", ".jl")):
+        print(f"nianbao crawl: with --redis, -O writes JSON lines only (.jsonl): {args.output}", file=sys.stderr)
+        return 2
+    workers = (os.cpu_count() or 2) if args.workers is None else args.workers
+    if workers < 0:
+        print("nianbao crawl: --workers must be 0 or more", file=sys.stderr)
+        return 2
+    ov.pop("FEEDS", None)
+    wov: dict[str, Any] = {}
+    if workers > 1:
+        from crawler import settings as defaults
+
+        for k, how in _PER_HOST.items():
+            if k not in ov:
+                v = float(getattr(defaults, k))
+                wov[k] = max(1, round(v / workers)) if k.startswith("CONCURRENT") else (
+                    v / workers if how == "div" else v * workers)
+    # one worker = one process = one core: it parses in a thread of its own (no parse pool), so
+    # N workers on N cores do not compete with 2N pool processes
+    if "NIANBAO_PARSE_WORKERS" not in ov:
+        wov["NIANBAO_PARSE_WORKERS"] = -1
+    from crawler.writer import run_distributed, summary_lines
+
+    progress = None if args.quiet or str(ov.get("NIANBAO_PROGRESS", "1")).lower() in ("0", "false") else (
+        lambda line: print(line, file=sys.stderr, flush=True))
+    if not args.quiet:
+        print(f"nianbao crawl: {workers} workers, frontier in {args.redis}, archive {args.db}", file=sys.stderr)
+    stats = run_distributed(args.urls, args.db, args.redis, workers, args.portals, ov, args.output,
+                            worker_overrides=wov, on_progress=progress)
+    print("\n".join(summary_lines(stats)), file=sys.stderr)
+    return 0 if stats.get("finish_reason") == "finished" else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.error import DNSLookupError
 
 from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
 
@@ -34,7 +37,7 @@ class HostGuardMiddleware:
 
     def __init__(self, crawler: Any):
         self.crawler = crawler
-        self.allow_private = crawler.settings.getbool("NIANBAO_ALLOW_PRIVATE")
+        self.allow_private = AddressPolicy.from_setting(crawler.settings.get("NIANBAO_ALLOW_PRIVATE")).allow_all
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "HostGuardMiddleware":
@@ -71,6 +74,155 @@ def playwright_abort_request(req: Any) -> bool:
     if allowed is None:
         return False
     return not allowed.allows(req.url)
+
+
+# --- where a host name may lead: the address check (DNS rebinding) ------------------------------
+# Names are checked where they are resolved, so the address checked is the address connected to.
+# The spider installs the policy when it opens; REFUSED_NAMES keeps each refusal's reason for the
+# error recorded in the archive (Twisted reports any resolver failure as a bare DNSLookupError).
+_ADDRESS_POLICY: "AddressPolicy | None" = None
+REFUSED_NAMES: dict[str, str] = {}
+
+
+def address_refusal(address: str) -> str | None:
+    """Why an address must not be contacted ("link-local address", …), or None for a public one."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for test, why in ((ip.is_link_local, "link-local address"), (ip.is_loopback, "loopback address"),
+                      (ip.is_private, "private address"), (ip.is_unspecified, "unspecified address"),
+                      (ip.is_multicast, "multicast address"), (not ip.is_global, "non-public address")):
+        if test:
+            return why
+    return None
+
+
+class AddressPolicy:
+    """NIANBAO_ALLOW_PRIVATE: False (default) refuses every private, loopback, link-local or otherwise
+    non-public address a host name resolves to; True allows them all; a list ("10.0.0.0/8,127.0.0.1")
+    allows those networks. A start URL given as an IP address (or as localhost) always allows that
+    address: naming it is the permission. A start host *name* that resolves to a private address is
+    refused like any other (DNS rebinding: a public name pointed at 169.254.169.254)."""
+
+    def __init__(self, allow_all: bool = False, networks: tuple = (), start_ips: frozenset = frozenset(),
+                 loopback_ok: bool = False):
+        self.allow_all = allow_all
+        self.networks = networks
+        self.start_ips = start_ips
+        self.loopback_ok = loopback_ok
+
+    @classmethod
+    def from_setting(cls, value: Any, start_urls: list[str] | None = None) -> "AddressPolicy":
+        allow_all, nets = False, []
+        if isinstance(value, bool):
+            allow_all = value
+        elif value is not None:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            for it in (str(i).strip() for i in items):
+                if it.lower() in ("1", "true", "yes", "on", "all"):
+                    allow_all = True
+                elif it and it.lower() not in ("0", "false", "no", "off", "none"):
+                    try:
+                        nets.append(ipaddress.ip_network(it, strict=False))
+                    except ValueError:
+                        raise ValueError(f"NIANBAO_ALLOW_PRIVATE: not an address or network: {it!r}") from None
+        ips, loopback_ok = set(), False
+        for u in start_urls or []:
+            host = (urlsplit(u).hostname or "").lower().rstrip(".")
+            try:
+                ips.add(ipaddress.ip_address(host.strip("[]")))
+            except ValueError:
+                loopback_ok |= host == "localhost" or host.endswith(".localhost")
+        return cls(allow_all, tuple(nets), frozenset(ips), loopback_ok)
+
+    def refusal(self, address: str) -> str | None:
+        why = address_refusal(address)
+        if why is None or self.allow_all:
+            return None
+        ip = ipaddress.ip_address(address.strip("[]"))
+        if ip in self.start_ips or any(ip in n for n in self.networks) or (self.loopback_ok and ip.is_loopback):
+            return None
+        return why
+
+
+def install_address_policy(start_urls: list[str], setting: Any) -> AddressPolicy:
+    global _ADDRESS_POLICY
+    _ADDRESS_POLICY = AddressPolicy.from_setting(setting, start_urls)
+    REFUSED_NAMES.clear()
+    return _ADDRESS_POLICY
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """TWISTED_DNS_RESOLVER: Scrapy's caching resolver, plus the address check. Every lookup, cached
+    or not, passes the policy, and the address returned is the one Twisted connects to, so a name
+    cannot be checked as public and then connected as private."""
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:
+        d = super().getHostByName(name, timeout)
+        d.addCallback(self._check, name)
+        return d
+
+    @staticmethod
+    def _check(address: str, name: str) -> str:
+        policy = _ADDRESS_POLICY
+        why = policy.refusal(address) if policy is not None else None
+        if why:
+            key = name.lower().rstrip(".")
+            REFUSED_NAMES[key] = (f"not fetched: {key} resolves to {address} ({why}); "
+                                  "NIANBAO_ALLOW_PRIVATE allows it")
+            log.warning("%s", REFUSED_NAMES[key])
+            raise DNSLookupError(REFUSED_NAMES[key])
+        return address
+
+
+def refused_name_reason(url: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return REFUSED_NAMES.get(host)
+
+
+class SizeGuardMiddleware:
+    """HTML pages larger than NIANBAO_HTML_MAXSIZE (16 MB) are not downloaded: stopped when the
+    headers announce more, or as soon as more has arrived (chunked, no Content-Length). Listings
+    are HTML by definition; report links may be PDFs, so for them the cap applies only when the
+    response says text/html. Attachments keep DOWNLOAD_MAXSIZE. Nothing beyond the cap is held."""
+
+    def __init__(self, crawler: Any):
+        self.cap = crawler.settings.getint("NIANBAO_HTML_MAXSIZE", 16 * 1024 * 1024)
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "SizeGuardMiddleware":
+        return cls(crawler)
+
+    def _stop(self, request: Request, size: int, expected: bool) -> None:
+        mb = self.cap // (1024 * 1024)
+        request.meta["nianbao_error"] = (
+            f"refused: HTML page {'announces' if expected else 'exceeds'} "
+            f"{size // (1024 * 1024) if size >= 1048576 else size} {'MB' if size >= 1048576 else 'bytes'}"
+            f" (NIANBAO_HTML_MAXSIZE = {mb} MB)")
+        raise StopDownload(fail=True)
+
+    def headers_received(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
+        if not self.cap or request.meta.get("kind") == "attachment":
+            return
+        ct = (headers.get(b"Content-Type") or b"").lower()
+        html = request.meta.get("kind") in ("start", "nav", "listing") or b"html" in ct or not ct
+        request.meta["_nianbao_html_bytes"] = 0 if html else None
+        if html and isinstance(body_length, int) and body_length > self.cap:  # else UNKNOWN_LENGTH
+            self._stop(request, body_length, True)
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
+        n = request.meta.get("_nianbao_html_bytes")
+        if n is None:
+            return
+        n += len(data)
+        request.meta["_nianbao_html_bytes"] = n
+        if n > self.cap:
+            self._stop(request, n, False)
 
 
 def _retry_after_seconds(value: bytes | None) -> float | None:
@@ -126,6 +278,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if isinstance(exception, DNSLookupError) and (why := refused_name_reason(request.url)):
+            request.meta["nianbao_error"] = why  # refused by the address check: never retried
+            self.crawler.stats.inc_value("nianbao/blocked/private_address_by_dns")
+            context_for(self.crawler).counters["offsite_blocked"] += 1
+            return None
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry"):
             return None
         retry = self._retry(request, exception)

@@ -38,7 +38,11 @@ def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None)
     except Exception as e:  # noqa: BLE001 - ParseError and any parser bug: reported, never fatal
         name = type(e).__name__
         msg = str(e).splitlines()[0] if str(e) else name
-        return ("not_report" if name == "ParseError" else "error"), msg[:300]
+        # "not an annual report" is a verdict on a readable page; any other ParseError (encrypted
+        # PDF, no text layer, zip bomb refused, corrupt, truncated …) is a report that could not be
+        # read: an error the archive records with its reason
+        kind = "not_report" if name == "ParseError" and msg.startswith("not an annual report") else "error"
+        return kind, msg[:300]
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     return "ok", data
 

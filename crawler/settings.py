@@ -19,7 +19,11 @@ NIANBAO_PROGRESS = True  # live progress line on stderr
 NIANBAO_PROGRESS_INTERVAL = 1.0
 NIANBAO_MAX_LISTING_PAGES = 300  # per listing chain: a calendar-trap guard
 NIANBAO_MAX_NAV_DEPTH = 3  # home → 信息公开 → … → report column
-NIANBAO_ALLOW_PRIVATE = False  # private/link-local addresses are fetched only when they are start hosts
+# Private/loopback/link-local addresses (a start URL's own IP address excepted) are never fetched,
+# whether linked literally or reached through a host name that resolves there (DNS rebinding):
+# False; True allows all; or a list of networks, e.g. "10.0.0.0/8,127.0.0.1"
+NIANBAO_ALLOW_PRIVATE = False
+NIANBAO_HTML_MAXSIZE = 16 * 1024 * 1024  # HTML pages beyond this are not downloaded (attachments: DOWNLOAD_MAXSIZE)
 NIANBAO_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives up and records the error
 NIANBAO_RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry when no Retry-After is given
 NIANBAO_RETRY_BACKOFF_MAX = 30.0
@@ -71,7 +75,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.middlewares.SizeGuardMiddleware": 570,
 }
+# the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
+TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }
@@ -98,3 +105,15 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.playwright_abort_request"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# --- distributed mode (issue 5; crawler/distributed.py, crawler/writer.py) ----------------------
+# NIANBAO_ROLE=worker (with REDIS_URL) makes this spider one of N workers sharing a Redis
+# frontier and duplicate filter, sending page records to the one archive writer
+# (`nianbao crawl --redis URL --workers N`). "single": the usual one-process crawl.
+ADDONS = {"crawler.distributed.DistributedAddon": 0}
+NIANBAO_ROLE = "single"
+REDIS_URL = None  # e.g. redis://127.0.0.1:6379/0
+NIANBAO_REDIS_PREFIX = None  # Redis key prefix; default nianbao:<run key of the start URLs>
+NIANBAO_WORKER_ID = None  # default <hostname>:<pid>
+NIANBAO_REDIS_MAX_ITEMS = 2000  # page records waiting for the writer before workers pause
+NIANBAO_WRITER_WAIT = 300  # seconds a worker waits for the writer to announce the crawl

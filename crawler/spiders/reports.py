@@ -29,13 +29,15 @@ from crawler import classify, middlewares
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.parsing import ParsePool
-from crawler.runtime import AllowedHosts, context_for, host_label
+from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
 
 log = logging.getLogger(__name__)
 
 BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
 _ATTACHMENT_HINT = re.compile(rb"""\.(?:pdf|docx?|wps)(?:["'?&#\s>]|$)""", re.I)
 PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
+# schemes that fetch something (javascript:, mailto: and the like are dropped without a note)
+_FETCHING_SCHEMES = {"file", "ftp", "ftps", "sftp", "smb", "gopher", "ldap", "dict", "jar", "netdoc", "ws", "wss"}
 
 
 def load_portals(path: str) -> list[dict[str, Any]]:
@@ -65,6 +67,25 @@ def _dedup_key(url: str) -> str:
         if path.endswith("/" + tail):
             path = path[: -len(tail)]
     return parts._replace(path=path or "/").geturl()
+
+
+_FAILURE_TEXT = {  # exceptions whose own message says nothing
+    "ResponseDataLossError": "body shorter than its Content-Length (truncated, or the connection was lost mid-body)",
+}
+_NESTED_FAILURE = re.compile(r"<twisted\.python\.failure\.Failure [\w.]*?(\w+): (.*?)>")
+
+
+def _failure_reason(failure: Any) -> str:
+    """One readable line: "ConnectionLost: Connection to the other side was lost …" rather than
+    Twisted's list of Failure reprs."""
+    name = failure.type.__name__
+    text = (str(failure.value).splitlines() or [""])[0]
+    nested = _NESTED_FAILURE.findall(text)
+    if nested:
+        text = "; ".join(f"{n}: {m}" for n, m in dict(nested).items())
+    elif not text:
+        text = _FAILURE_TEXT.get(name, "")
+    return f"{name}: {text}".strip(": ")
 
 
 def _looks_html(content_type: str | None, body: bytes) -> bool:
@@ -107,6 +128,9 @@ class ReportsSpider(scrapy.Spider):
                     self.js_hosts.add(host_label(u))
         self._issued: set[tuple[str, bool]] = set()
         self.pool: ParsePool | None = None
+        self._column_pages: dict[str, int] = {}  # listing pages issued per report column
+        self._refused: set[str] = set()  # refused links already recorded
+        self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ReportsSpider":
@@ -127,6 +151,7 @@ class ReportsSpider(scrapy.Spider):
     def _on_opened(self, spider: Any) -> None:
         middlewares._ALLOWED_FOR_BROWSER = self.allowed_hosts
         s = self.crawler.settings
+        middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
         self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"))
 
     def _on_closed(self, spider: Any, reason: str) -> None:
@@ -240,7 +265,8 @@ class ReportsSpider(scrapy.Spider):
         text, _enc = decode_html(response.body, item.content_type)
         doc = parse_html(text)
         links = extract_links(doc, response.url)
-        specs = self._classify(kind, response.url, links, text, response.meta)
+        notes: list[PageItem] = []
+        specs = self._classify(kind, response.url, links, text, response.meta, notes)
         title = page_title(doc)
         if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
             await self._parse_into(item)
@@ -252,6 +278,8 @@ class ReportsSpider(scrapy.Spider):
             specs.append([response.url, kind, {**self._carry(response.meta), "render": True}])
         item.links = specs
         yield item
+        for note in notes:
+            yield note
         for req in self._follow_many(specs):
             yield req
 
@@ -265,7 +293,7 @@ class ReportsSpider(scrapy.Spider):
 
     @staticmethod
     def _carry(meta: dict[str, Any]) -> dict[str, Any]:
-        return {k: meta[k] for k in ("nav_depth", "pages") if k in meta}
+        return {k: meta[k] for k in ("nav_depth", "pages", "column") if k in meta}
 
     async def _parse_into(self, item: PageItem) -> None:
         assert self.pool is not None
@@ -275,20 +303,64 @@ class ReportsSpider(scrapy.Spider):
             item.report = data
         else:
             item.parse_error = data
+            # the page is archived with the reason (pages.error); parse errors also go to `errors`
+            item.error = (f"not a report: {data}" if status == "not_report" else f"parse failed: {data}")[:500]
+
+    def _refuse_link(self, url: str, page_url: str, notes: list) -> None:
+        """A link to a private/link-local address or with a non-http(s) scheme (file://, ftp://) is
+        never requested; it is recorded once in the archive's errors (other hosts only counted)."""
+        self.ctx.counters["offsite_links"] += 1
+        key = host_key(url)
+        if key is None:
+            scheme = urlsplit(url).scheme.lower()
+            why = f"{scheme}:// is not http(s)" if scheme in _FETCHING_SCHEMES else None
+        elif key[0] in self._start_names:
+            why = None  # a start host on another port: just another host
+        else:
+            why = "private address" if is_private_host(key[0]) or middlewares.address_refusal(key[0]) else None
+        if why is None or url in self._refused or len(self._refused) >= 1000:
+            return
+        self._refused.add(url)
+        notes.append(PageItem(url=url[:2000], kind="link", status=None, fetched_at=self.now(),
+                              error=f"not fetched ({why}): linked from {page_url}"[:500],
+                              portal=self._portal(page_url)))
+
+    def _column_budget(self, column: str, url: str, notes: list, page_url: str) -> bool:
+        """Pages of one report column (its pagination, however reached) are capped at
+        NIANBAO_MAX_LISTING_PAGES in all: a calendar (?date=…) that links to new dates without end
+        stops there, and the cap is recorded as an error of the column (so nothing is concluded
+        removed from an incomplete listing)."""
+        if (_dedup_key(url), False) in self._issued:
+            return True  # already requested (or replayed): costs nothing more
+        n = self._column_pages.get(column, 0)
+        if n < self.max_listing_pages:
+            self._column_pages[column] = n + 1
+            return True
+        if n == self.max_listing_pages:
+            self._column_pages[column] = n + 1
+            notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
+                                  error=f"listing page cap reached: {self.max_listing_pages} pages of this "
+                                        f"column (NIANBAO_MAX_LISTING_PAGES); further pages not fetched, "
+                                        f"e.g. from {page_url}"[:500],
+                                  portal=self._portal(column)))
+        self.ctx.counters["listing_pages_capped"] += 1
+        return False
 
     def _classify(self, kind: str, page_url: str, links: list[tuple[str, str]], text: str,
-                  meta: dict[str, Any]) -> list[list]:
+                  meta: dict[str, Any], notes: list | None = None) -> list[list]:
         specs: list[list] = []
         seen: set[str] = set()
+        notes = notes if notes is not None else []
         nav_depth = meta.get("nav_depth", 0)
         pages = meta.get("pages", 0)
+        column = meta.get("column") or page_url
         discovering = kind in ("start", "nav", "listing")
         for url, label in links:
             if url in seen or url == page_url:
                 continue
             seen.add(url)
             if not self.allowed_hosts.allows(url):
-                self.ctx.counters["offsite_links"] += 1
+                self._refuse_link(url, page_url, notes)
                 continue
             if classify.is_skipped_url(url):
                 continue
@@ -303,8 +375,8 @@ class ReportsSpider(scrapy.Spider):
             elif classify.is_column_link(label, url):
                 specs.append([url, "listing", {"pages": 0}])
             elif kind in ("listing", "start") and classify.is_pager_link(label, url, page_url):
-                if pages < self.max_listing_pages:
-                    specs.append([url, "listing", {"pages": pages + 1}])
+                if pages < self.max_listing_pages and self._column_budget(column, url, notes, page_url):
+                    specs.append([url, "listing", {"pages": pages + 1, "column": column}])
             elif kind in ("start", "nav") and nav_depth < self.max_nav_depth and classify.is_nav_link(label, url):
                 specs.append([url, "nav", {"nav_depth": nav_depth + 1}])
         if kind in ("listing", "start") and "createPageHTML" in text:
@@ -312,13 +384,19 @@ class ReportsSpider(scrapy.Spider):
                 url = urljoin(page_url, name)
                 if url not in seen and url != page_url and self.allowed_hosts.allows(url):
                     seen.add(url)
-                    specs.append([url, "listing", {"pages": pages + 1, "trs": True}])
+                    if self._column_budget(column, url, notes, page_url):
+                        specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
         return specs
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         request = failure.request
         kind = request.meta.get("kind", "start")
         if failure.check(middlewares.OffsiteBlocked):
+            linked = request.meta.get("redirect_urls")
+            if linked:  # a redirect or meta refresh to another host/address: recorded, not followed
+                yield PageItem(url=linked[0], kind=kind, status=None, fetched_at=self.now(),
+                               error=f"redirected to a refused address, {failure.value}"[:500],
+                               portal=self._portal(linked[0]))
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.ctx.counters["robots_forbidden"] += 1
@@ -327,8 +405,7 @@ class ReportsSpider(scrapy.Spider):
             status = failure.value.response.status
             reason = request.meta.get("nianbao_error") or f"HTTP {status}"
         else:
-            reason = request.meta.get("nianbao_error") or (
-                f"{failure.type.__name__}: {str(failure.value).splitlines()[0] if str(failure.value) else ''}".strip(": "))
+            reason = request.meta.get("nianbao_error") or _failure_reason(failure)
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
