@@ -199,6 +199,14 @@ def _portal_code(portal_region: Optional[str]) -> Optional[str]:
     return _cpca_code(portal_region)
 
 
+def _names_its_city(agency: str, code6: str) -> bool:
+    """The name spells out its prefecture (呼伦贝尔经济技术开发区 → 呼伦贝尔市), so it is no
+    bare county name like 鼓楼区 that several provinces share."""
+    city = region_from_code(code6[:4] + "00").city or ""
+    stem = re.sub(r"(市|地区|盟|自治州)$", "", city)
+    return len(stem) >= 2 and stem in agency
+
+
 def derive_region(agency: Optional[str] = None, site_code: Optional[str] = None,
                   icp: Optional[str] = None, police_record: Optional[str] = None,
                   portal_region: Optional[str] = None) -> Region:
@@ -221,10 +229,11 @@ def derive_region(agency: Optional[str] = None, site_code: Optional[str] = None,
         elif _belongs(context, code):
             used.append(label)
     own = _cpca_code(agency) if agency else None
-    if own and context and _rank(own) >= 1 and own[:2] == context[:2] \
-            and not _belongs(own, context) and not _belongs(context, own):
-        # The name itself names another city or county of the same province (大连市西岗区 on a
-        # site coded 阜新市): a provincial portal or a shared site template; the body's own name wins.
+    if own and context and _rank(own) >= 1 and not _belongs(own, context) and not _belongs(context, own) \
+            and (own[:2] == context[:2] or _names_its_city(agency, own)):
+        # The name itself names another city or county (大连市西岗区 on a site coded 阜新市; a
+        # city named outright, 呼伦贝尔…, anywhere): a provincial portal or a shared site
+        # template. The body's own name wins over the site's code.
         return region_from_code(own, "agency")
     name = code_from_name(agency, context)
     best = context

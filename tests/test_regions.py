@@ -17,3 +17,10 @@ def test_names_without_a_place_keep_the_site_and_police_record():
 
 def test_a_county_name_found_in_several_provinces_is_read_in_the_portals_province():
     assert derive_region(agency="鼓楼区", portal_region="福建省").code == "350102"
+
+
+def test_a_name_that_spells_out_its_city_wins_even_across_provinces():
+    r = derive_region(agency="呼伦贝尔经济技术开发区", site_code="2109000022")
+    assert (r.province, r.city, r.code) == ("内蒙古自治区", "呼伦贝尔市", "150700")
+    # a bare county name shared by several provinces does not
+    assert derive_region(agency="鼓楼区", site_code="2109000022").code == "210900"
