@@ -14,7 +14,14 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
+
+try:  # Scrapy ≥ 2.14 wraps Twisted's DNSLookupError
+    from scrapy.exceptions import CannotResolveHostError
+    _DNS_ERRORS: tuple = (DNSLookupError, CannotResolveHostError)
+except ImportError:  # pragma: no cover
+    _DNS_ERRORS = (DNSLookupError,)
 
 from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
 
@@ -43,7 +50,7 @@ class HostGuardMiddleware:
     def from_crawler(cls, crawler: Any) -> "HostGuardMiddleware":
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
         allowed: AllowedHosts | None = getattr(spider, "allowed_hosts", None)
         if allowed is None:
@@ -53,17 +60,32 @@ class HostGuardMiddleware:
         if key is None:
             self._blocked(url, "scheme")
         if not allowed.allows(url):
-            if is_private_host(key[0]) and not self.allow_private:
+            if is_private_host(key[0]) and not self.allow_private and all(key[0] != k[0] for k in allowed.keys):
                 self._blocked(url, "private address")
             self._blocked(url, "other host")
+        if _ADDRESS_POLICY is not None and address_refusal(key[0]) is None and not _is_ip(key[0]):
+            # a start host *name*: resolve it first (through GuardedResolver and its cache), so a
+            # name pointing at a private address is refused before robots.txt or the page is asked
+            why = REFUSED_NAMES.get(key[0])
+            if why is None:
+                from twisted.internet import reactor
+
+                try:
+                    await maybe_deferred_to_future(reactor.resolve(key[0]))
+                except Exception:  # noqa: BLE001 - refused (reason kept), or unresolvable: the download says so
+                    why = REFUSED_NAMES.get(key[0])
+            if why:
+                request.meta["nianbao_error"] = why
+                request.meta["nianbao_record"] = True  # the spider records it in the archive
+                self._blocked(url, "private address by DNS", why)
         return None
 
-    def _blocked(self, url: str, why: str) -> None:
+    def _blocked(self, url: str, why: str, message: str | None = None) -> None:
         ctx = context_for(self.crawler)
         ctx.counters["offsite_blocked"] += 1
         self.crawler.stats.inc_value(f"nianbao/blocked/{why.replace(' ', '_')}")
         log.debug("not fetched (%s): %s", why, url)
-        raise OffsiteBlocked(f"not fetched ({why}): {url}")
+        raise OffsiteBlocked(message or f"not fetched ({why}): {url}")
 
 
 def playwright_abort_request(req: Any) -> bool:
@@ -82,6 +104,14 @@ def playwright_abort_request(req: Any) -> bool:
 # error recorded in the archive (Twisted reports any resolver failure as a bare DNSLookupError).
 _ADDRESS_POLICY: "AddressPolicy | None" = None
 REFUSED_NAMES: dict[str, str] = {}
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
 
 
 def address_refusal(address: str) -> str | None:
@@ -278,7 +308,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if isinstance(exception, DNSLookupError) and (why := refused_name_reason(request.url)):
+        if isinstance(exception, _DNS_ERRORS) and (why := refused_name_reason(request.url)):
             request.meta["nianbao_error"] = why  # refused by the address check: never retried
             self.crawler.stats.inc_value("nianbao/blocked/private_address_by_dns")
             context_for(self.crawler).counters["offsite_blocked"] += 1

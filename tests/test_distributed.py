@@ -200,8 +200,8 @@ def test_workers_share_the_frontier_and_wait_for_each_other(tmp_path: Path, redi
         port = server.port
         db = tmp_path / mode / "archive.db"
         db.parent.mkdir()
-        extra = (["--redis", redis_url, "--workers", "2", "-O", str(db.parent / "r.jsonl")]
-                 if mode == "distributed" else [])
+        extra = ["-s", "DOWNLOAD_TIMEOUT=10"] + (
+            ["--redis", redis_url, "--workers", "2", "-O", str(db.parent / "r.jsonl")] if mode == "distributed" else [])
         try:
             runs.append(crawl(db, server.url, *extra))
         finally:
@@ -214,6 +214,7 @@ def test_workers_share_the_frontier_and_wait_for_each_other(tmp_path: Path, redi
     assert set(dist_log.values()) == {1}, {p: n for p, n in dist_log.items() if n > 1}  # nothing fetched twice
     assert set(dist_log) == set(logs[0]) - {"/robots.txt"}
     per_worker = worker_pages(runs[1].stderr)
+    print("pages per worker:", per_worker)
     assert len(per_worker) == 2 and all(n >= 10 for n in per_worker.values()), runs[1].stderr[-2000:]
     assert sum(per_worker.values()) == sum(dist_log.values()) + 2
     assert {r[0] for r in snaps[1]["reports"]} == {base + u for u in reports}

@@ -78,7 +78,7 @@ def test_only_the_start_hosts_are_fetched(tmp_path: Path, servers) -> None:
     assert not other.requested(), other.requested()
     assert {h for _, h, _ in site.hosts} == {f"127.0.0.1:{port}"}, site.hosts
     log = set(site.requested())
-    assert log <= {"/robots.txt", "/", "/gknb/", "/gknb/ok.html", "/gknb/refresh_private.html",
+    assert log <= {"/robots.txt", "/", "/zwgk/zfxxgk/", "/gknb/", "/gknb/ok.html", "/gknb/refresh_private.html",
                    *site.errors}, log
     assert "/gknb/ok.html" in log
     assert {u for (u,) in q(db, "SELECT url FROM reports")} == {base + "/gknb/ok.html"}

@@ -326,10 +326,11 @@ class ReportsSpider(scrapy.Spider):
                               portal=self._portal(page_url)))
 
     def _column_budget(self, column: str, url: str, notes: list, page_url: str) -> bool:
-        """Pages of one report column (its pagination, however reached) are capped at
-        NIANBAO_MAX_LISTING_PAGES in all: a calendar (?date=…) that links to new dates without end
-        stops there, and the cap is recorded as an error of the column (so nothing is concluded
-        removed from an incomplete listing)."""
+        """Pages of one report column reached through pager links (下一页, page numbers, ?page=N,
+        ?date=…) are capped at NIANBAO_MAX_LISTING_PAGES in all: a calendar that links to new
+        dates without end stops there, and the cap is recorded as an error of the column (so
+        nothing is concluded removed from an incomplete listing). TRS createPageHTML pages are
+        not counted: they declare their number."""
         if (_dedup_key(url), False) in self._issued:
             return True  # already requested (or replayed): costs nothing more
         n = self._column_pages.get(column, 0)
@@ -384,8 +385,8 @@ class ReportsSpider(scrapy.Spider):
                 url = urljoin(page_url, name)
                 if url not in seen and url != page_url and self.allowed_hosts.allows(url):
                     seen.add(url)
-                    if self._column_budget(column, url, notes, page_url):
-                        specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
+                    # TRS declares its page count (capped at 500 by classify.trs_pages): no budget
+                    specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
         return specs
 
     def on_error(self, failure: Any) -> Iterator[Any]:
@@ -393,7 +394,11 @@ class ReportsSpider(scrapy.Spider):
         kind = request.meta.get("kind", "start")
         if failure.check(middlewares.OffsiteBlocked):
             linked = request.meta.get("redirect_urls")
-            if linked:  # a redirect or meta refresh to another host/address: recorded, not followed
+            if request.meta.get("nianbao_record"):  # a start host name resolving to a refused address
+                yield PageItem(url=(linked or [request.url])[0], kind=kind, status=None, fetched_at=self.now(),
+                               error=str(request.meta.get("nianbao_error") or failure.value)[:500],
+                               portal=self._portal(request.url))
+            elif linked:  # a redirect or meta refresh to another host/address: recorded, not followed
                 yield PageItem(url=linked[0], kind=kind, status=None, fetched_at=self.now(),
                                error=f"redirected to a refused address, {failure.value}"[:500],
                                portal=self._portal(linked[0]))
@@ -404,6 +409,10 @@ class ReportsSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = request.meta.get("nianbao_error") or f"HTTP {status}"
+            location = failure.value.response.headers.get(b"Location")
+            if 300 <= status < 400 and location:  # Scrapy follows only http(s) redirects
+                reason += (f": redirect to a refused URL not followed "
+                           f"({location.decode('latin-1')[:200]})")
         else:
             reason = request.meta.get("nianbao_error") or _failure_reason(failure)
             if request.meta.get("retry_times"):
