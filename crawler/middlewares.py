@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
@@ -360,3 +361,15 @@ def same_host(a: str, b: str) -> bool:
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh, except that a refresh to a URL Scrapy cannot even build
+    (`url=javascript:void(0)`, seen on real portals) leaves the page as it is instead of
+    losing it to a ValueError."""
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response, spider)
+        except ValueError:
+            return response

@@ -76,6 +76,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.SizeGuardMiddleware": 570,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
 }
 # the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"

@@ -47,6 +47,8 @@ def build_report(doc: Document) -> Report:
         raise ParseError(f"not an annual report: {next(h for h in hints if h and is_notice_title(h))!r}")
     if not has_tables and not looks_like_report(text):
         if md.title and md.year and len(text) < 300:
+            if "附件" in text:  # "详见附件": the report is the attached PDF/DOC(X), not this page
+                raise ParseError(f"not an annual report page: {md.title!r} is in its attachment")
             raise ParseError(f"no report body under the title {md.title!r} (truncated page?)")
         if not (md.title and md.year):
             raise ParseError("not an annual report (no 政府信息公开 report sections or tables found)")

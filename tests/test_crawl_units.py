@@ -78,3 +78,20 @@ def test_retry_after() -> None:
     later = email.utils.formatdate(time.time() + 30, usegmt=True).encode()
     assert 25 <= _retry_after_seconds(later) <= 31
     assert _retry_after_seconds(b"soon") is None
+
+
+def test_meta_refresh_to_javascript_keeps_the_page():
+    """Portals write <meta http-equiv=refresh content="0;url=javascript:void(0)">: the page stays."""
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import SafeMetaRefreshMiddleware
+
+    mw = SafeMetaRefreshMiddleware.from_crawler(get_crawler(settings_dict={"METAREFRESH_MAXDELAY": 30}))
+    request = Request("http://127.0.0.1:8000/t1.html")
+    body = b'<html><head><meta http-equiv="refresh" content="0;url=javascript:void(0)"></head><body>x</body></html>'
+    response = HtmlResponse(request.url, body=body, request=request)
+    assert mw.process_response(request, response) is response
+    moved = HtmlResponse(request.url, request=request,
+                         body=b'<meta http-equiv="refresh" content="0;url=/t2.html">')
+    assert mw.process_response(request, moved).url == "http://127.0.0.1:8000/t2.html"
