@@ -370,6 +370,6 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
 
     def process_response(self, request, response, spider=None):
         try:
-            return super().process_response(request, response, spider)
+            return super().process_response(request, response)
         except ValueError:
             return response
