@@ -112,7 +112,9 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
         wids.append(f"{os.uname().nodename}:{os.getpid()}:w{i + 1}")
         config = {"redis": redis_url, "urls": urls, "portals": portals, "db": db, "worker_id": wids[-1],
                   "overrides": {**ov, **(worker_overrides or {})}}
-        procs.append(subprocess.Popen(_worker_cmd(config), env=env))
+        # own process group: a Ctrl-C reaches the writer only, which forwards one SIGINT (a second
+        # one would make Scrapy stop without closing cleanly)
+        procs.append(subprocess.Popen(_worker_cmd(config), env=env, process_group=0))
 
     feed = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115
     stop = {"signal": None}
