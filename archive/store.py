@@ -196,9 +196,16 @@ class Archive:
         return decompress(row[0], row[1]) if row else None
 
     def validators(self, url: str) -> dict:
+        """ETag/Last-Modified of the newest 200 fetch of a report URL, but only once that fetch
+        was carried through to the reports table (stored, or confirmed unchanged). A fetch whose
+        report never got stored (a crawl killed between the two) must be fetched whole again:
+        a 304 would otherwise pass for "unchanged" and the report would be lost. Validators of
+        an older, carried-through fetch are right: a 304 against them means that report stands."""
         row = self.conn.execute(
-            "SELECT etag, last_modified, sha256 FROM pages WHERE url = ? AND status = 200 "
-            "ORDER BY fetched_at DESC, id DESC LIMIT 1", (url,)).fetchone()
+            "SELECT p.etag, p.last_modified, p.sha256 FROM pages p "
+            "WHERE p.url = ? AND p.status = 200 AND EXISTS (SELECT 1 FROM reports r "
+            "  WHERE r.url = p.url AND r.is_current = 1 AND r.last_seen >= p.fetched_at) "
+            "ORDER BY p.fetched_at DESC, p.id DESC LIMIT 1", (url,)).fetchone()
         if not row:
             return {}
         return {"etag": row[0], "last_modified": row[1], "sha256": row[2]}
