@@ -98,6 +98,10 @@ def test_pages_are_never_overwritten_and_validators(db):
     p2 = db.record_page(url, 200, {b"ETag": [b'"2"']}, b"two", fetched_at="2024-02-01T00:00:00Z")
     db.record_page(url, 500, {}, b"oops", fetched_at="2024-03-01T00:00:00Z", error="HTTP 500")
     assert db.conn.execute("SELECT COUNT(*) FROM pages WHERE url = ?", (url,)).fetchone()[0] == 3
+    # a fetch whose report was never stored (crawl killed in between) gives no validators:
+    # a 304 must not pass for "unchanged" when nothing was kept
+    assert db.validators(url) == {}
+    db.add_report(sample_report(url), page_id=p2, seen_at="2024-02-01T00:00:01Z")
     v = db.validators(url)
     assert v["etag"] == '"2"' and v["last_modified"] is None
     assert v["sha256"] == "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3"
