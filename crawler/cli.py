@@ -116,6 +116,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"nianbao crawl: portal registry not found: {args.portals}", file=sys.stderr)
         return 2
     ov = _parse_sets(args.set)
+    if "NIANBAO_ALLOW_PRIVATE" in ov:
+        from crawler.middlewares import AddressPolicy
+        try:
+            AddressPolicy.from_setting(ov["NIANBAO_ALLOW_PRIVATE"])
+        except ValueError as exc:
+            print(f"nianbao crawl: {exc}", file=sys.stderr)
+            return 2
     if args.no_js:
         ov["NIANBAO_JS"] = "off"
     if args.quiet:

@@ -208,3 +208,13 @@ def test_datasette_is_read_only(tmp_path: Path) -> None:
     statuses = asyncio.run(go())
     assert all(s in (400, 403, 404, 405) for s in statuses), statuses
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_a_bad_allow_private_value_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "http://127.0.0.1:9/", "--db",
+                          str(tmp_path / "a.db"), "-s", "NIANBAO_ALLOW_PRIVATE=intranet"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "nianbao crawl: NIANBAO_ALLOW_PRIVATE: not an address or network: 'intranet'"
