@@ -11,29 +11,16 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from parsers.tables import templates as T
+
 # Value columns of the contract's tables, in display order.
-TABLE2_VALUE_KEYS = (
-    # template 2021
-    "made", "repealed", "in_force", "decisions", "amount",
-    # template 2019
-    "new_made", "new_published", "total_published", "previous_items", "change", "projects",
-)
-TABLE3_COLUMNS = (
-    "natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total",
-)
-TABLE3_ROWS = (
-    "new_received", "carried_over", "granted", "partially_granted",
-    "denied_state_secret", "denied_prohibited_by_law", "denied_security_stability",
-    "denied_third_party", "denied_internal_affairs", "denied_process_info",
-    "denied_enforcement_files", "denied_inquiry",
-    "unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear",
-    "rejected_petition", "rejected_repeat", "rejected_publication", "rejected_excessive",
-    "rejected_confirmation",
-    "other_handling", "other_no_correction", "other_fee_unpaid", "other_misc",
-    "total_processed", "carried_forward",
-)
-TABLE4_GROUPS = ("review", "litigation_direct", "litigation_after_review")
-TABLE4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+# The contract's keys come from the parser's templates: one list for both sides of the pipe.
+TABLE2_VALUE_KEYS = tuple(dict.fromkeys(
+    k for rows in (T.T2_ROWS_2021, T.T2_ROWS_2019) for keys in rows.values() for k in keys))
+TABLE3_COLUMNS = T.T3_COLUMNS
+TABLE3_ROWS = T.T3_ROWS_COMMON + T.T3_OTHER_2019 + T.T3_OTHER_2021 + T.T3_TAIL
+TABLE4_GROUPS = T.T4_GROUPS
+TABLE4_COLUMNS = T.T4_FIELDS
 
 _T2 = ",\n    ".join(f"[{k}] NUMERIC" for k in TABLE2_VALUE_KEYS)
 _T3 = ",\n    ".join(f"[{k}] NUMERIC" for k in TABLE3_COLUMNS)

@@ -12,3 +12,13 @@ SEEDS = SHARED / "seeds"
 def seeds_dir() -> Path:
     assert SEEDS.is_dir(), f"seed texts not found at {SEEDS} (set NIANBAO_SHARED)"
     return SEEDS
+
+
+def q(db, sql: str, *params) -> list[tuple]:
+    """Rows of one query against an archive file (closed right after)."""
+    import sqlite3
+    c = sqlite3.connect(db)
+    try:
+        return list(c.execute(sql, params))
+    finally:
+        c.close()

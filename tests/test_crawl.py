@@ -20,6 +20,7 @@ import pytest
 
 from portals import sites
 from crawler.sample_portal.server import Portal, PortalServer
+from conftest import q
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=2",
@@ -40,13 +41,6 @@ def crawl(tmp: Path, *args: str, js: bool = False, timeout: int = 120) -> subpro
     assert r.returncode == 0, r.stderr[-3000:]
     return r
 
-
-def q(db: Path, sql: str, *params) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return list(c.execute(sql, params))
-    finally:
-        c.close()
 
 
 def live_reports(db: Path) -> dict[str, tuple]:

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from crawler.sample_portal.server import Portal, PortalServer
 from portals import sites
+from conftest import q
 
 REPO = Path(__file__).resolve().parents[1]
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
@@ -74,13 +74,6 @@ def crawl(db: Path, url: str, *args: str, timeout: int = 90) -> subprocess.Compl
     assert r.returncode == 0, r.stderr[-3000:]
     return r
 
-
-def q(db: Path, sql: str, *params) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return list(c.execute(sql, params))
-    finally:
-        c.close()
 
 
 def snapshot(db: Path) -> dict:

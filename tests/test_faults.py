@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from portals import faulty
+from conftest import q
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=2",
@@ -45,13 +46,6 @@ def _vm_hwm_kb(pid: int) -> int:
         pass
     return 0
 
-
-def q(db: Path, sql: str, *params) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return list(c.execute(sql, params))
-    finally:
-        c.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from crawler.sample_portal.server import Portal, PortalServer
 from portals import faulty, sites
+from conftest import q
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=1",
@@ -39,13 +39,6 @@ def crawl(tmp: Path, *args: str, hosts: str = "") -> subprocess.CompletedProcess
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     return r
 
-
-def q(db: Path, sql: str, *params) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return list(c.execute(sql, params))
-    finally:
-        c.close()
 
 
 def attempted(tmp: Path) -> str:
