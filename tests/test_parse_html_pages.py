@@ -75,8 +75,7 @@ def test_html_page(exp_path):
     from parsers.model import ParseError
 
     html_path = exp_path.with_name(exp_path.name.replace(".expected.json", ".html"))
-    if not html_path.exists():
-        pytest.skip(f"{html_path.name} not saved yet: {json.loads(exp_path.read_text(encoding='utf-8')).get('page_missing_reason', '')}")
+    assert html_path.exists(), f"{html_path.name} is missing beside its expected values"
     expected, data = _load(exp_path)
     if expected.get("not_a_report"):
         with pytest.raises(ParseError, match=expected["error_contains"]):
