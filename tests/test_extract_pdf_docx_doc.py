@@ -35,7 +35,7 @@ def report_pdf() -> bytes:
 @pytest.fixture(scope="module")
 def report_doc(report_docx) -> bytes:
     if not HAVE_SOFFICE:
-        pytest.skip("LibreOffice (soffice) is not installed: cannot make a .doc to read")
+        pytest.fail("LibreOffice (soffice) is not installed (scripts/setup.sh installs it): cannot make a .doc")
     return md.soffice_convert(report_docx, "docx", "doc")
 
 
@@ -301,7 +301,7 @@ def test_pdf_missing_tail_is_repaired(report_pdf):
 @pytest.fixture(scope="module")
 def office_pdf(report_docx) -> bytes:
     if not HAVE_SOFFICE:
-        pytest.skip("LibreOffice (soffice) is not installed: cannot print the DOCX to PDF")
+        pytest.fail("LibreOffice (soffice) is not installed (scripts/setup.sh installs it): cannot print to PDF")
     return md.soffice_convert(report_docx, "docx", "pdf")
 
 
