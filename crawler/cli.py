@@ -182,7 +182,7 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
     if not args.quiet:
         print(f"nianbao crawl: {workers} workers, frontier in {args.redis}, archive {args.db}", file=sys.stderr)
     stats = run_distributed(args.urls, args.db, args.redis, workers, args.portals, ov, args.output,
-                            worker_overrides=wov, on_progress=progress)
+                            worker_overrides=wov, on_progress=progress, fresh=args.fresh)
     print("\n".join(summary_lines(stats)), file=sys.stderr)
     return 0 if stats.get("finish_reason") == "finished" else 1
 

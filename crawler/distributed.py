@@ -15,6 +15,13 @@ worker:
   parse result, links, error) goes to a Redis list (`RedisItemPipeline`), and the single archive
   writer (`crawler.writer`, the `nianbao crawl --redis` process) stores it with the same
   `ArchivePipeline` code as a one-process crawl;
+* nothing popped is lost when a worker dies: the pop moves the request into the worker's
+  in-flight hash (`<prefix>:inflight:<worker>`, same Lua step), and it leaves that hash only once
+  Scrapy is done with it (its page record and the links it led to are in Redis). A worker that
+  dies (kill -9, crash, lost machine: no heartbeat for ALIVE_TTL seconds, or its local process
+  exited) has its in-flight requests put back in the queue by whoever notices first (an idle
+  worker, or the writer): at-least-once fetching, and the archive's idempotence makes a second
+  fetch of the same page "unchanged";
 * `WorkerCoordinator` ends the crawl exactly when it is done: a worker leaves the shared "idle"
   set atomically with every pop from the queue (a Lua script), and joins it when its own engine
   is idle and the queue is empty; the crawl is over when every live worker is in the set and the
@@ -22,8 +29,10 @@ worker:
   busy on a slow page keeps every other worker waiting, and nobody waits once all are idle.
 
 Redis keys live under `nianbao:<run key of the start URLs>` (or `NIANBAO_REDIS_PREFIX`); the
-writer clears them when a crawl starts and deletes them when it ends. Requests are pickled in
-Redis (scrapy-redis' default), so Redis must be reachable only by the crawl's machines.
+writer deletes them when a crawl has finished, and keeps them when it was interrupted, so the
+same command resumes it (the frontier, the filter and the records not yet stored are all in
+Redis). Requests are pickled in Redis (scrapy-redis' default), so Redis must be reachable only
+by the crawl's machines.
 """
 from __future__ import annotations
 
@@ -33,11 +42,12 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import time
 import zlib
-from typing import Any
+from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +67,12 @@ class Keys:
         self.alive = prefix + ":alive:"  # + worker id: heartbeat with a TTL
         self.crawl = prefix + ":crawl"  # the writer's crawl id: workers wait for it
         self.done = prefix + ":done"  # set once: the frontier is exhausted
-        self.lost = prefix + ":lost"  # why the crawl is incomplete (a worker stopped early)
+        self.inflight = prefix + ":inflight:"  # + worker id: hash, request popped -> its score
         self.closed = prefix + ":closed"  # hash: worker id -> its closing record (json)
+        self.writer = prefix + ":writer"  # the live writer (TTL): a second writer is refused
+        self.seen = prefix + ":seen"  # set: report URLs linked this crawl (writer's removal check)
+        self.discovery_errors = prefix + ":discovery_errors"  # set: listings that failed
+        self.validators = prefix + ":validators"  # hash: report URL -> archived ETag/Last-Modified
 
     def all_pattern(self) -> str:
         return self.prefix + ":*"
@@ -85,34 +99,75 @@ def worker_id(crawler: Any) -> str:
     return wid
 
 
-# --- Lua: the two atomic steps of termination detection --------------------------------------
-# pop the best request and leave the idle set in one step, so no other worker can see
-# "queue empty, everybody idle" while this request is on its way
+# --- Lua: the atomic steps of the shared frontier ----------------------------------------------
+# pop the best request into this worker's in-flight hash and leave the idle set in one step, so
+# no other worker can see "queue empty, everybody idle" while this request is on its way, and a
+# worker killed right after the pop still has the request on record
+# KEYS: requests, idle, inflight hash   ARGV: worker id
 POP_LUA = """
-local r = redis.call('ZRANGE', KEYS[1], 0, 0)
+local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if r[1] then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+  redis.call('HSET', KEYS[3], r[1], r[2])
   redis.call('SREM', KEYS[2], ARGV[1])
   return r[1]
 end
 return false
 """
 
-# KEYS: requests, workers, idle, done, lost   ARGV: worker id, alive prefix
-IDLE_LUA = """
+# put a dead worker's in-flight requests back in the queue (a Lua function shared by the scripts)
+_REQUEUE = """
+local function requeue(requests, inflight)
+  local kv = redis.call('HGETALL', inflight)
+  for i = 1, #kv, 2 do redis.call('ZADD', requests, kv[i + 1], kv[i]) end
+  redis.call('DEL', inflight)
+  return #kv / 2
+end
+"""
+
+# every registered worker without a heartbeat is dead: requeue its requests, forget it
+# KEYS: requests, workers, idle   ARGV: alive prefix, inflight prefix   -> requests put back
+REAP_LUA = _REQUEUE + """
+local n = 0
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[1] .. w) == 0 then
+    n = n + requeue(KEYS[1], ARGV[2] .. w)
+    redis.call('SREM', KEYS[2], w)
+    redis.call('SREM', KEYS[3], w)
+  end
+end
+return n
+"""
+
+# this worker is idle: is the whole crawl done?  (dead workers' requests go back in the queue)
+# KEYS: requests, workers, idle, done   ARGV: worker id, alive prefix, inflight prefix
+IDLE_LUA = _REQUEUE + """
 if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 redis.call('SADD', KEYS[3], ARGV[1])
 for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('SISMEMBER', KEYS[3], w) == 0 then
     if redis.call('EXISTS', ARGV[2] .. w) == 1 then return 0 end
+    local n = requeue(KEYS[1], ARGV[3] .. w)
     redis.call('SREM', KEYS[2], w)
-    redis.call('SET', KEYS[5], 'worker ' .. w .. ' stopped sending heartbeats')
+    if n > 0 then return 0 end
   end
 end
 redis.call('SET', KEYS[4], '1')
 return 1
 """
+
+
+def reap_dead_workers(server: Any, keys: Keys, dead: Iterable[str] = ()) -> int:
+    """Requeue the in-flight requests of workers without a heartbeat (and of `dead`, workers
+    known to have exited: their heartbeat is dropped first). Returns how many were requeued."""
+    for w in dead:
+        server.delete(keys.alive + w)
+    n = server.register_script(REAP_LUA)(keys=[keys.requests, keys.workers, keys.idle],
+                                         args=[keys.alive, keys.inflight])
+    if n:
+        log.warning("requeued %d requests of workers that stopped", n)
+    return int(n)
 
 
 # --- settings switch -------------------------------------------------------------------------
@@ -148,18 +203,24 @@ def _scrapy_redis() -> Any:
 
 
 class RedisPriorityQueue(_scrapy_redis()[1].PriorityQueue):
-    """scrapy-redis' priority queue (zset, score = -priority), popped by POP_LUA."""
+    """scrapy-redis' priority queue (zset, score = -priority), popped by POP_LUA into this
+    worker's in-flight hash; `pop_with_member` also returns the raw member (the ack's key)."""
 
-    def __init__(self, server: Any, spider: Any, key: str, serializer: Any, idle_key: str, wid: str):
+    def __init__(self, server: Any, spider: Any, keys: Keys, serializer: Any, wid: str):
         super().__init__(server=server, spider=spider, key="%(spider)s", serializer=serializer)
-        self.key = key
-        self.idle_key = idle_key
+        self.key = keys.requests
+        self.idle_key = keys.idle
+        self.inflight_key = keys.inflight + wid
         self.wid = wid
         self._pop = server.register_script(POP_LUA)
 
+    def pop_with_member(self) -> tuple[Any, bytes] | None:
+        data = self._pop(keys=[self.key, self.idle_key, self.inflight_key], args=[self.wid])
+        return (self._decode_request(data), data) if data else None
+
     def pop(self, timeout: int = 0) -> Any:
-        data = self._pop(keys=[self.key, self.idle_key], args=[self.wid])
-        return self._decode_request(data) if data else None
+        got = self.pop_with_member()
+        return got[0] if got else None
 
 
 class RedisDupeFilter(_scrapy_redis()[2].RFPDupeFilter):
@@ -191,11 +252,11 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
         # the first request (its requests must reach the shared filter, not bypass it)
         if hasattr(spider, "spider_dedup"):
             spider.spider_dedup = False
-        keys = Keys(redis_prefix(spider.settings, spider.start_url_list))
-        self.queue = RedisPriorityQueue(self.server, spider, keys.requests, self.serializer,
-                                        keys.idle, worker_id(self.crawler))
+        self.keys = keys = Keys(redis_prefix(spider.settings, spider.start_url_list))
+        self.queue = RedisPriorityQueue(self.server, spider, keys, self.serializer, worker_id(self.crawler))
         self.df = RedisDupeFilter(self.server, keys.dupefilter,
                                   debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
+        self.handed: dict[Any, bytes] = {}  # requests given to the engine -> their queue member
 
     # as scrapy-redis', without the `spider=` argument Scrapy 2.19's stats deprecate
     def enqueue_request(self, request: Any) -> bool:
@@ -207,24 +268,58 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
         return True
 
     def next_request(self) -> Any:
-        request = self.queue.pop()
-        if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis")
+        self.ack_finished()  # keeps the in-flight hash at what is really in progress
+        got = self.queue.pop_with_member()
+        if got is None:
+            return None
+        request, member = got
+        self.handed[request] = member
+        self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
+    def ack_finished(self) -> int:
+        """Take the requests the engine is done with out of the in-flight hash.
+
+        Done = handed out and no longer in the engine's in-progress set: the engine removes a
+        request from it only after its response went through the spider and every output was
+        handled (page record pushed, links enqueued) or after its redirect was enqueued. Scrapy
+        has no signal for that moment, hence the look at `engine._slot.inprogress`."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        inprogress = slot.inprogress if slot is not None else set()
+        done = [r for r in self.handed if r not in inprogress]
+        if not done:
+            return 0
+        members = [self.handed.pop(r) for r in done]
+        self.server.hdel(self.queue.inflight_key, *members)
+        return len(members)
+
     def close(self, reason: str) -> None:
-        pass  # the keys belong to the writer: it clears them when the crawl ends
+        # the engine has finished every request by now; whatever is still on record as in
+        # flight (nothing, normally) goes back to the queue. The other keys belong to the writer.
+        self.ack_finished()
+        left = self.server.hgetall(self.queue.inflight_key)
+        if left:
+            self.server.zadd(self.queue.key, {m: float(sc) for m, sc in left.items()})
+        self.server.delete(self.queue.inflight_key)
 
 
 # --- page records through Redis --------------------------------------------------------------
-def encode_page(item: Any) -> bytes:
+def encode_page(item: Any, record_id: str = "") -> bytes:
     """A PageItem as bytes: JSON of every field but the body, NUL, the zlib'd body (level 1:
     the writer re-compresses for the archive). Not pickle: the writer never runs code from Redis."""
     meta = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "body"}
     body = item.body or b""
     meta["_sha256"] = hashlib.sha256(body).hexdigest()
+    meta["_rid"] = record_id
     head = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return head + b"\0" + (zlib.compress(body, 1) if body else b"")
+
+
+def record_id(data: bytes) -> str:
+    """The `<worker id>#<n>` of an encoded page record, without decoding the rest."""
+    head = data.partition(b"\0")[0]
+    i = head.rfind(b'"_rid":"')
+    return head[i + 8:head.index(b'"', i + 8)].decode() if i >= 0 else ""
 
 
 def decode_page(data: bytes) -> Any:
@@ -232,6 +327,7 @@ def decode_page(data: bytes) -> Any:
 
     head, _, packed = data.partition(b"\0")
     meta = json.loads(head)
+    meta.pop("_rid", None)
     body = zlib.decompress(packed) if packed else b""
     if hashlib.sha256(body).hexdigest() != meta.pop("_sha256", None):
         raise ValueError(f"page record for {meta.get('url')}: body does not match its sha256")
@@ -240,7 +336,8 @@ def decode_page(data: bytes) -> Any:
 
 
 class RedisItemPipeline:
-    """Worker side of the archive: pushes each page record to `<prefix>:items` for the writer.
+    """Worker side of the archive: pushes each page record to `<prefix>:items` for the writer,
+    numbered `<worker id>#<n>` (the writer uses the number to store a record exactly once).
     When the writer falls behind (more than NIANBAO_REDIS_MAX_ITEMS records waiting), the
     worker waits, and Scrapy's backpressure pauses its downloads: Redis memory stays bounded."""
 
@@ -248,6 +345,7 @@ class RedisItemPipeline:
         self.crawler = crawler
         self.server = connect(crawler.settings.get("REDIS_URL"))
         self.cap = crawler.settings.getint("NIANBAO_REDIS_MAX_ITEMS", 2000)
+        self.writer_pid = crawler.settings.getint("NIANBAO_WRITER_PID", 0)
         self.key = ""
         self.pushed = 0
 
@@ -266,12 +364,18 @@ class RedisItemPipeline:
 
         if not isinstance(item, PageItem):
             return item
-        n = self.server.rpush(self.key, encode_page(item))
         self.pushed += 1
-        while n > self.cap:
+        n = self.server.rpush(self.key, encode_page(item, f"{worker_id(self.crawler)}#{self.pushed}"))
+        while n > self.cap and not writer_gone(self.writer_pid):
             await asyncio.sleep(0.2)
             n = self.server.llen(self.key)
         raise DropItem(f"sent to the archive writer: {item.url}", log_level="DEBUG")
+
+
+def writer_gone(writer_pid: int) -> bool:
+    """A local worker's writer (its parent) has died: the worker stops (records still go to
+    Redis for the writer that resumes the crawl)."""
+    return bool(writer_pid) and os.getppid() != writer_pid
 
 
 # --- termination, heartbeats, closing record -------------------------------------------------
@@ -280,6 +384,8 @@ class WorkerCoordinator:
         self.crawler = crawler
         self.server = connect(crawler.settings.get("REDIS_URL"))
         self.wait = crawler.settings.getfloat("NIANBAO_WRITER_WAIT", 300)
+        self.writer_pid = crawler.settings.getint("NIANBAO_WRITER_PID", 0)
+        self.stopping = False
         self.keys: Keys | None = None
         self.wid = worker_id(crawler)
         self.loop: Any = None
@@ -312,18 +418,30 @@ class WorkerCoordinator:
             time.sleep(0.2)
         if self.server.exists(k.done):
             log.warning("this crawl is already finished (%s): nothing to do", k.done)
-        self.server.set(k.alive + self.wid, "1", ex=ALIVE_TTL)
+        self.server.set(k.alive + self.wid, f"{socket.gethostname()} {os.getpid()}", ex=ALIVE_TTL)
         self.server.sadd(k.workers, self.wid)
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(0.5, now=False)
         log.info("worker %s joined crawl %s", self.wid, self.server.get(k.crawl))
 
+    def _scheduler(self) -> Any:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        sched = getattr(slot, "scheduler", None)
+        return sched if isinstance(sched, RedisScheduler) else None
+
     def tick(self) -> None:
-        """Heartbeat, and a nudge: Scrapy only re-polls an empty scheduler every 5 s."""
+        """Heartbeat, acks, and a nudge: Scrapy only re-polls an empty scheduler every 5 s."""
         self._ticks += 1
         assert self.keys is not None
         if self._ticks % 10 == 1:
-            self.server.set(self.keys.alive + self.wid, "1", ex=ALIVE_TTL)
+            self.server.set(self.keys.alive + self.wid, f"{socket.gethostname()} {os.getpid()}", ex=ALIVE_TTL)
+        if (sched := self._scheduler()) is not None:
+            sched.ack_finished()
+        if writer_gone(self.writer_pid) and not self.stopping:
+            # the local writer died (kill -9?): stop cleanly; `nianbao crawl` again resumes
+            self.stopping = True
+            log.warning("the archive writer (pid %d) is gone: stopping this worker", self.writer_pid)
+            os.kill(os.getpid(), signal.SIGINT)
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None and slot.closing is None:
             slot.nextcall.schedule()
@@ -333,7 +451,9 @@ class WorkerCoordinator:
 
         k = self.keys
         assert k is not None
-        if self._idle(keys=[k.requests, k.workers, k.idle, k.done, k.lost], args=[self.wid, k.alive]):
+        if (sched := self._scheduler()) is not None:
+            sched.ack_finished()  # an idle engine has finished everything it was handed
+        if self._idle(keys=[k.requests, k.workers, k.idle, k.done], args=[self.wid, k.alive, k.inflight]):
             return  # every worker idle and nothing queued: the crawl is complete
         raise DontCloseSpider
 
@@ -349,10 +469,10 @@ class WorkerCoordinator:
         record = {"reason": reason, "pages": stats.get_value("response_received_count", 0),
                   "counters": dict(context_for(self.crawler).counters),
                   "items": stats.get_value("item_dropped_count", 0)}
+        # the scheduler has put back anything still in flight: a worker that stops early loses
+        # nothing, the others (or the resumed crawl) carry on
         pipe = self.server.pipeline()
         pipe.hset(k.closed, self.wid, json.dumps(record))
-        if reason != "finished":  # its requests in flight are lost: the crawl is incomplete
-            pipe.set(k.lost, f"worker {self.wid} stopped: {reason}", nx=True)
         pipe.srem(k.workers, self.wid)
         pipe.srem(k.idle, self.wid)
         pipe.delete(k.alive + self.wid)
@@ -370,6 +490,8 @@ def run_worker(config: dict[str, Any]) -> int:
     ov.update(NIANBAO_ROLE=ROLE_WORKER, REDIS_URL=config["redis"])
     if config.get("worker_id"):
         ov["NIANBAO_WORKER_ID"] = config["worker_id"]
+    if config.get("writer_pid"):
+        ov["NIANBAO_WRITER_PID"] = config["writer_pid"]
     settings = crawler_settings(config.get("db") or "archive.db", ov)
     process = CrawlerProcess(settings)
     kwargs: dict[str, Any] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import json
 import logging
 import time
 from typing import Any
@@ -326,32 +327,51 @@ class BackoffRetryMiddleware(RetryMiddleware):
 class ConditionalRequestMiddleware:
     """Re-runs send If-None-Match / If-Modified-Since for report pages and attachments already in
     the archive (`Archive.validators(url)`); a 304 then means "unchanged" without a download.
-    Listings are always fetched whole: they are how new and removed reports are found."""
+    Listings are always fetched whole: they are how new and removed reports are found.
+
+    A distributed worker has no archive: it reads the validators the writer published in Redis
+    (`<prefix>:validators`), with a detail page's attachment links, which a 304 does not repeat."""
 
     def __init__(self, crawler: Any):
         self.crawler = crawler
+        self._redis: Any = None
+        self._redis_key = ""
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ConditionalRequestMiddleware":
         return cls(crawler)
+
+    def _validators(self, url: str) -> dict[str, Any]:
+        ctx = context_for(self.crawler)
+        if ctx.archive is not None:
+            return ctx.archive.validators(url) or {}
+        s = self.crawler.settings
+        if str(s.get("NIANBAO_ROLE") or "").lower() != "worker" or self.crawler.spider is None:
+            return {}
+        if self._redis is None:
+            from crawler.distributed import Keys, connect, redis_prefix
+
+            self._redis = connect(s.get("REDIS_URL"))
+            self._redis_key = Keys(redis_prefix(s, self.crawler.spider.start_url_list)).validators
+        raw = self._redis.hget(self._redis_key, url)
+        return json.loads(raw) if raw else {}
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("kind") not in ("detail", "attachment") or request.meta.get("playwright"):
             return None
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None
-        ctx = context_for(self.crawler)
-        if ctx.archive is None:
-            return None
         try:
-            v = ctx.archive.validators(request.url) or {}
-        except Exception as e:  # noqa: BLE001
+            v = self._validators(request.url)
+        except Exception as e:  # noqa: BLE001 - no validators: the page is fetched whole
             log.debug("validators(%s) failed: %s", request.url, e)
             return None
         if v.get("etag"):
             request.headers[b"If-None-Match"] = v["etag"]
         if v.get("last_modified"):
             request.headers[b"If-Modified-Since"] = v["last_modified"]
+        if v.get("links"):
+            request.meta["nianbao_known_links"] = v["links"]
         return None
 
 

@@ -70,6 +70,8 @@ class ArchivePipeline:
                 if item.url in ctx.live:
                     c["unchanged"] += 1
                     c["found"] += 1
+                    # still there (reached through a redirect, its own URL was never linked)
+                    ctx.seen_reports.add(item.url)
             elif item.report is not None:
                 c["found"] += 1
                 extra = {"portal_region": item.portal_region} if item.portal_region else {}

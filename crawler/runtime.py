@@ -88,22 +88,30 @@ class CrawlContext:
         self.final_stats: dict[str, Any] | None = None
         self.on_finished: Any = None  # the progress extension prints the summary through this
 
-    def open(self, start_urls: list[str], settings_summary: dict[str, Any]) -> None:
+    def open(self, start_urls: list[str], settings_summary: dict[str, Any], *,
+             journal: bool = True, resume_crawl_id: int | None = None) -> None:
+        """Open the archive and begin (or resume) the crawl record. A one-process crawl resumes
+        from its journal; the distributed writer keeps its resume state in Redis and the archive
+        (journal=False, resume_crawl_id)."""
         if self.archive is not None:
             return
         d = os.path.dirname(os.path.abspath(self.db_path))
         os.makedirs(d, exist_ok=True)
         self.archive = load_callable(self.archive_class_path)(self.db_path)
-        self.journal = Journal(self.jobdir, run_key(start_urls))
-        if self.journal.resumed_crawl_id is not None:
+        if journal:
+            self.journal = Journal(self.jobdir, run_key(start_urls))
+            if self.journal.resumed_crawl_id is not None:
+                resume_crawl_id = self.journal.resumed_crawl_id
+                self.counters.update(self.journal.resumed_stats.get("counters", {}))
+                log.info("resuming interrupted crawl %s (%d pages already done)", resume_crawl_id,
+                         len(self.journal._done))
+        if resume_crawl_id is not None:
             self.resumed = True
-            self.crawl_id = self.journal.resumed_crawl_id
-            self.counters.update(self.journal.resumed_stats.get("counters", {}))
-            log.info("resuming interrupted crawl %s (%d pages already done)", self.crawl_id,
-                     len(self.journal._done))
+            self.crawl_id = resume_crawl_id
         else:
             self.crawl_id = self.archive.begin_crawl(start_urls=start_urls, settings=settings_summary)
-            self.journal.start(self.crawl_id)
+            if self.journal is not None:
+                self.journal.start(self.crawl_id)
         self.hosts = sorted({host_label(u) for u in start_urls if host_label(u)})
         for h in self.hosts:
             self.live |= set(self.archive.live_report_urls(host=h))

@@ -2,36 +2,42 @@
 
 `nianbao crawl URL --db archive.db --redis redis://127.0.0.1:6379/0 --workers 2`:
 
-1. clears the run's Redis keys (`nianbao:<run key>:*`), opens the archive and begins a crawl
-   record, then announces it (`<prefix>:crawl`): workers wait for that before they start;
+1. resumes the run's interrupted crawl if Redis still holds it (`<prefix>:crawl` names a crawl
+   of this archive that did not finish), else clears the run's keys (`nianbao:<run key>:*`) and
+   begins a crawl record; publishes the archived validators of the crawl's reports (workers send
+   conditional requests with them) and announces the crawl (`<prefix>:crawl`): workers wait for it;
 2. starts N local workers (`python -m crawler.distributed worker ...`), or none with
    `--workers 0` (workers on other machines: `scrapy crawl reports -s NIANBAO_ROLE=worker ...`);
-3. pops page records from `<prefix>:items` and stores each with the same `ArchivePipeline` code
-   a one-process crawl uses (record_page, add_report, record_error, mark_removed);
-4. when the workers are done (local: all exited; remote: `<prefix>:done`), drains the list, adds
-   the workers' own counters, and finishes the crawl record exactly as `ArchivePipeline` does at
-   the end of a crawl (removals only after a complete crawl; a worker that stopped early makes
-   the crawl incomplete); then deletes the run's keys.
+   a local worker that dies is replaced, after its in-flight requests went back to the queue;
+3. stores page records from `<prefix>:items` with the same `ArchivePipeline` code a one-process
+   crawl uses, a batch per SQLite transaction; the batch leaves Redis only after its commit, and
+   the commit notes the batch's first record, so a writer killed at any point stores every
+   record exactly once when the crawl is resumed;
+4. when the frontier is exhausted (`<prefix>:done`) and the workers are gone, drains the list,
+   adds the workers' own counters, finishes the crawl record exactly as `ArchivePipeline` does
+   (removals only after a complete crawl), then deletes the run's keys. An interrupted crawl
+   (Ctrl-C, workers that kept failing) keeps them: the same command resumes it.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from crawler.distributed import Keys, connect, decode_page, redis_prefix
+from crawler.distributed import Keys, connect, decode_page, reap_dead_workers, record_id, redis_prefix
 
 log = logging.getLogger(__name__)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BATCH = 200
+WRITER_TTL = 30  # seconds: a writer that stops refreshing this is gone
+RESTARTS_PER_WORKER = 3
 
 
 class _Stats:
@@ -67,15 +73,238 @@ def _worker_cmd(config: dict[str, Any]) -> list[str]:
     return [sys.executable, "-m", "crawler.distributed", "worker", json.dumps(config)]
 
 
+def _writer_dead(value: bytes | None) -> bool:
+    """A writer of this machine whose process is gone (killed -9 before its key expired)."""
+    if value is None:
+        return True
+    host, _, pid = value.decode().partition(" pid ")
+    if host != os.uname().nodename or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _resumable_crawl(server: Any, keys: Keys, db: str, start_urls: list[str]) -> int | None:
+    """The crawl id Redis holds for this run, if it is an unfinished crawl of this archive with
+    the same start URLs (else the keys are stale: a finished crawl, or another archive's)."""
+    raw = server.get(keys.crawl)
+    if raw is None or server.exists(keys.done) or not os.path.exists(db):
+        return None
+    try:
+        cid = int(raw)
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            row = conn.execute("SELECT status, start_urls FROM crawls WHERE id = ?", (cid,)).fetchone()
+        finally:
+            conn.close()
+    except (ValueError, sqlite3.Error):
+        return None
+    if row is None or row[0] == "finished" or sorted(json.loads(row[1] or "[]")) != sorted(start_urls):
+        return None
+    return cid
+
+
+def _save_resume_state(db: str, crawl_id: Any, state: dict[str, Any]) -> None:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        with conn:
+            conn.execute("UPDATE crawls SET stats = json_set(coalesce(stats, '{}'), '$.resume', json(?)) "
+                         "WHERE id = ?", (json.dumps(state, ensure_ascii=False), crawl_id))
+    finally:
+        conn.close()
+
+
+class Writer:
+    """The writer's state: the archive pipeline, the Redis keys, and what survives a restart."""
+
+    def __init__(self, server: Any, keys: Keys, pipeline: Any, feed: Any, page_links: Any):
+        self.server, self.keys, self.pipeline, self.feed = server, keys, pipeline, feed
+        self.ctx = pipeline.ctx
+        self.page_links = page_links  # the journal's page_links table: attachments of a 304 page
+        self.written = 0
+        self.noted: set[str] = set()  # refused links already recorded
+        self.state: dict[str, Any] = {}  # what the last commit recorded for a resume
+
+    # --- resume ------------------------------------------------------------------------------
+    def restore(self) -> None:
+        """A resumed crawl: counters and the last batch from the crawl record, the report URLs
+        linked so far and the failed listings from Redis."""
+        ctx, server, keys = self.ctx, self.server, self.keys
+        row = ctx.archive.conn.execute("SELECT stats FROM crawls WHERE id = ?", (ctx.crawl_id,)).fetchone()
+        saved = json.loads(row[0] or "{}") if row else {}
+        saved = saved.get("resume", saved)  # closed as interrupted, or killed while running
+        self.state = saved
+        ctx.counters.update(saved.get("counters") or {})
+        last = saved.get("writer_batch") or {}
+        head = server.lindex(keys.items, 0)
+        if last and head is not None and record_id(head) == last.get("head"):
+            server.ltrim(keys.items, int(last["n"]), -1)  # stored, then killed before it left Redis
+            log.info("resume: the last stored batch (%d records) was still in Redis: dropped", last["n"])
+        ctx.seen_reports |= {u.decode() for u in server.smembers(keys.seen)}
+        ctx.discovery_errors.extend(sorted(u.decode() for u in server.smembers(keys.discovery_errors)))
+        with ctx.archive.db.atomic():
+            ctx.archive.conn.execute("UPDATE crawls SET status = 'running', finished_at = NULL WHERE id = ?",
+                                     (ctx.crawl_id,))
+
+    def publish_validators(self) -> int:
+        """ETag/Last-Modified of every live report of the crawl's hosts (and a detail page's
+        attachment links) to `<prefix>:validators`, for the workers' conditional requests."""
+        ctx, pipe, n = self.ctx, self.server.pipeline(transaction=False), 0
+        for url in sorted(ctx.live):
+            v = ctx.archive.validators(url) or {}
+            entry = {k: v[k] for k in ("etag", "last_modified") if v.get(k)}
+            if not entry:
+                continue
+            links = self.page_links.page_links(url) if self.page_links is not None else []
+            if links:
+                entry["links"] = links
+            pipe.hset(self.keys.validators, url, json.dumps(entry, ensure_ascii=False))
+            n += 1
+            if n % 1000 == 0:
+                pipe.execute()
+        pipe.execute()
+        return n
+
+    # --- storing -----------------------------------------------------------------------------
+    def drain(self) -> int:
+        """Store the next batch of page records; 0 when there is none."""
+        batch = self.server.lrange(self.keys.items, 0, _BATCH - 1)
+        if not batch:
+            return 0
+        self.store(batch)
+        self.server.ltrim(self.keys.items, len(batch), -1)  # only now: the batch is committed
+        self.written += len(batch)
+        return len(batch)
+
+    def drain_all(self) -> int:
+        total = 0
+        while n := self.drain():
+            total += n
+        return total
+
+    def store(self, batch: list[bytes]) -> None:
+        from scrapy.exceptions import DropItem
+
+        ctx, db = self.ctx, self.ctx.archive.db
+        seen: set[str] = set()
+        n_errors = len(ctx.discovery_errors)
+        out = []
+        with db.atomic():  # one transaction per batch
+            for data in batch:
+                try:
+                    item = decode_page(data)
+                except Exception as e:  # noqa: BLE001 - a bad record is an error, never a crash
+                    ctx.counters["errors"] += 1
+                    log.error("bad page record: %s", e)
+                    continue
+                if item.status is None and item.kind == "link":
+                    # a refused link is noted once per worker; once in the archive, as in one process
+                    if item.url in self.noted:
+                        continue
+                    self.noted.add(item.url)
+                for spec in item.links or ():  # what the spider marks as linked (removal check)
+                    if len(spec) > 1 and spec[1] in ("detail", "attachment"):
+                        seen.add(spec[0])
+                try:
+                    with db.atomic():  # a record that fails leaves nothing half-written
+                        try:
+                            out.append(self.pipeline.process_item(item))
+                        except DropItem:  # stored, not a report: nothing for the feed
+                            pass
+                except Exception as e:  # noqa: BLE001
+                    ctx.counters["errors"] += 1
+                    log.error("could not store %s: %s", item.url, e)
+                if self.page_links is not None and item.kind == "detail" and item.status == 200 \
+                        and not item.not_modified:
+                    self.page_links.set_page_links(item.url, [l for l in item.links if l[1] == "attachment"])
+                if item.report is not None or item.not_modified:  # confirmed (see ArchivePipeline)
+                    seen.add(item.url)
+            # what a resumed crawl needs is in Redis before this commit (sets: replays are harmless)
+            new_errors = ctx.discovery_errors[n_errors:]
+            if seen or new_errors:
+                pipe = self.server.pipeline(transaction=False)
+                if seen:
+                    pipe.sadd(self.keys.seen, *seen)
+                if new_errors:
+                    pipe.sadd(self.keys.discovery_errors, *new_errors)
+                pipe.execute()
+            ctx.seen_reports |= seen
+            state = {"counters": dict(ctx.counters), "writer_batch": {"head": record_id(batch[0]), "n": len(batch)}}
+            ctx.archive.conn.execute("UPDATE crawls SET stats = ? WHERE id = ?",
+                                     (json.dumps(state, ensure_ascii=False), ctx.crawl_id))
+        self.state = state
+        if self.feed is not None:
+            for res in out:
+                self.feed.write(json.dumps(dict(res), ensure_ascii=False, default=str) + "\n")
+
+
+class LocalWorkers:
+    """The worker processes this writer started; a worker that dies is replaced (its in-flight
+    requests were put back first), up to RESTARTS_PER_WORKER times per worker."""
+
+    def __init__(self, n: int, base_config: dict[str, Any], server: Any, keys: Keys):
+        self.base, self.server, self.keys = base_config, server, keys
+        self.env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.restarts_left = n * RESTARTS_PER_WORKER
+        self.failures: list[str] = []
+        self._seq = 0
+        for _ in range(n):
+            self.spawn()
+
+    def spawn(self) -> None:
+        self._seq += 1
+        wid = f"{os.uname().nodename}:{os.getpid()}:w{self._seq}"
+        config = {**self.base, "worker_id": wid, "writer_pid": os.getpid()}
+        # own process group: a Ctrl-C reaches the writer only, which forwards one SIGINT (a second
+        # one would make Scrapy stop without closing cleanly)
+        self.procs[wid] = subprocess.Popen(_worker_cmd(config), env=self.env, process_group=0)
+
+    def check(self, stopping: bool) -> None:
+        """Handle workers that exited before the crawl was done."""
+        done = bool(self.server.exists(self.keys.done))
+        for wid, p in list(self.procs.items()):
+            if p.poll() is None or (p.returncode == 0 and done):
+                continue
+            del self.procs[wid]
+            why = f"worker {wid} exited with status {p.returncode}"
+            # its heartbeat is dropped and its in-flight requests go back to the queue
+            reap_dead_workers(self.server, self.keys, dead=[wid])
+            if stopping or done:
+                continue
+            self.failures.append(why)
+            if self.restarts_left > 0:
+                self.restarts_left -= 1
+                log.warning("%s: requests put back, starting a replacement", why)
+                self.spawn()
+            else:
+                log.error("%s: no restarts left", why)
+
+    def running(self) -> list[subprocess.Popen]:
+        return [p for p in self.procs.values() if p.poll() is None]
+
+    def interrupt(self) -> None:
+        for p in self.running():
+            p.send_signal(signal.SIGINT)  # workers close, putting back what they had not done
+        for p in self.procs.values():
+            p.wait()
+
+
 def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, portals: str | None = None,
                     overrides: dict[str, Any] | None = None, output: str | None = None,
                     worker_overrides: dict[str, Any] | None = None,
-                    on_progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run a distributed crawl with this process as the archive writer; returns the closing
-    stats (as `run_crawl` does, plus `workers`: each worker's closing record)."""
+                    on_progress: Callable[[str], None] | None = None, fresh: bool = False) -> dict[str, Any]:
+    """Run (or resume) a distributed crawl with this process as the archive writer; returns the
+    closing stats (as `run_crawl` does, plus `workers`: each worker's closing record)."""
     from crawler.cli import crawler_settings
     from crawler.pipelines import ArchivePipeline
     from crawler.spiders.reports import ReportsSpider
+    from crawler.state import Journal, run_key
 
     ov = dict(overrides or {})
     start_urls, portal_names = _start_urls(urls, portals)
@@ -84,11 +313,17 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
         server.ping()
     except Exception as e:  # noqa: BLE001
         raise SystemExit(f"nianbao crawl: cannot reach Redis at {_safe_url(redis_url)}: {e}") from None
-    # the writer never resumes: the shared frontier starts afresh with the crawl record
-    jobdir = tempfile.mkdtemp(prefix="nianbao-writer-")
-    settings = crawler_settings(db, {**ov, "NIANBAO_JOBDIR": jobdir})
+    settings = crawler_settings(db, ov)
     keys = Keys(redis_prefix(settings, start_urls))
-    _clear(server, keys)
+    me = f"{os.uname().nodename} pid {os.getpid()}"
+    if not server.set(keys.writer, me, nx=True, ex=WRITER_TTL) and not _writer_dead(server.get(keys.writer)):
+        other = (server.get(keys.writer) or b"?").decode()
+        raise SystemExit(f"nianbao crawl: another archive writer ({other}) is running this crawl in "
+                         f"{_safe_url(redis_url)} ({keys.prefix}); wait for it or stop it")
+    resume_id = None if fresh else _resumable_crawl(server, keys, db, start_urls)
+    if resume_id is None:
+        _clear(server, keys)
+        server.set(keys.writer, me, ex=WRITER_TTL)
 
     fake_spider = SimpleNamespace(now=ReportsSpider.now, settings=settings)
     crawler = SimpleNamespace(settings=settings, spider=fake_spider, stats=_Stats(), signals=None)
@@ -98,133 +333,90 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
         "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
         "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "RETRY_TIMES", "NIANBAO_JS", "USER_AGENT")}
     summary.update(portals=portal_names, redis=_safe_url(redis_url), workers=workers)
-    ctx.open(start_urls, summary)
-    if ctx.journal is not None:  # the resume journal is for one-process crawls
-        ctx.journal.close()
-        ctx.journal = None
-    shutil.rmtree(jobdir, ignore_errors=True)
+    ctx.open(start_urls, summary, journal=False, resume_crawl_id=resume_id)
+    # the journal file of one-process crawls, for its page_links only (never its resume state)
+    page_links = Journal(ctx.jobdir, run_key(start_urls))
+    feed = open(output, "a" if resume_id else "w", encoding="utf-8") if output else None  # noqa: SIM115
+    w = Writer(server, keys, pipeline, feed, page_links)
+    if resume_id is not None:
+        w.restore()
+        log.warning("resuming interrupted crawl %s: %d requests queued, %d records waiting", resume_id,
+                    server.zcard(keys.requests), server.llen(keys.items))
+        reap_dead_workers(server, keys)
+    validators = w.publish_validators()
     server.set(keys.crawl, str(ctx.crawl_id))
 
-    procs: list[subprocess.Popen] = []
-    wids: list[str] = []
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for i in range(workers):
-        wids.append(f"{os.uname().nodename}:{os.getpid()}:w{i + 1}")
-        config = {"redis": redis_url, "urls": urls, "portals": portals, "db": db, "worker_id": wids[-1],
-                  "overrides": {**ov, **(worker_overrides or {})}}
-        # own process group: a Ctrl-C reaches the writer only, which forwards one SIGINT (a second
-        # one would make Scrapy stop without closing cleanly)
-        procs.append(subprocess.Popen(_worker_cmd(config), env=env, process_group=0))
-
-    feed = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115
+    local = LocalWorkers(workers, {"redis": redis_url, "urls": urls, "portals": portals, "db": db,
+                                   "overrides": {**ov, **(worker_overrides or {})}}, server, keys) if workers else None
     stop = {"signal": None}
 
     def _on_signal(signum: int, frame: Any) -> None:
         stop["signal"] = signum
 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    t0 = last = time.monotonic()
-    written = 0
+    t0 = last = beat = time.monotonic()
     reason = "finished"
     try:
         while True:
-            n = _drain(server, keys, pipeline, ctx, feed)
-            written += n
+            n = w.drain()
             now = time.monotonic()
+            if now - beat >= 5:
+                beat = now
+                server.set(keys.writer, me, ex=WRITER_TTL)
+                reap_dead_workers(server, keys)  # workers elsewhere that stopped sending heartbeats
             if on_progress and now - last >= 10:
                 last = now
-                on_progress(_line(ctx, written, server, keys, now - t0))
+                on_progress(_line(ctx, w.written, server, keys, now - t0))
             if n:
                 continue
             if stop["signal"] is not None:
                 reason = "shutdown"
-                for p in procs:
-                    if p.poll() is None:
-                        p.send_signal(signal.SIGINT)  # workers close, recording why
-                for p in procs:
-                    p.wait()
-                written += _drain_all(server, keys, pipeline, ctx, feed)
+                if local is not None:
+                    local.interrupt()
+                w.drain_all()
                 break
-            if procs:
-                for p, wid in zip(procs, wids):
-                    if p.poll() not in (None, 0) and not server.hexists(keys.closed, wid):
-                        # died without closing (kill -9, crash): its requests in flight are lost
-                        server.srem(keys.workers, wid)
-                        server.set(keys.lost, f"worker {wid} exited with status {p.returncode}", nx=True)
-                if all(p.poll() is not None for p in procs):
-                    written += _drain_all(server, keys, pipeline, ctx, feed)
+            if local is not None:
+                local.check(stopping=False)
+                if not local.running():
+                    w.drain_all()
+                    if not server.exists(keys.done):
+                        reason = "workers_failed"
                     break
             elif server.exists(keys.done) and not server.scard(keys.workers):
-                written += _drain_all(server, keys, pipeline, ctx, feed)
+                w.drain_all()
                 break
-            got = server.blpop([keys.items], timeout=0.5)
-            if got is not None:
-                written += _store([got[1]], pipeline, ctx, feed)
+            time.sleep(0.05)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
         if feed is not None:
             feed.close()
+        page_links.close()
 
     closed = {k.decode(): json.loads(v) for k, v in server.hgetall(keys.closed).items()}
     for rec in closed.values():  # what only the workers counted (links ignored, robots.txt …)
         for k, v in (rec.get("counters") or {}).items():
             ctx.counters[k] += v
-    lost = server.get(keys.lost)
-    if reason == "finished":
-        bad = [r["reason"] for r in closed.values() if r.get("reason") != "finished"]
-        if lost or bad or (procs and any(p.returncode for p in procs)):
-            reason = bad[0] if bad else "worker_lost"
-            log.warning("crawl incomplete: %s", (lost or b"").decode() or reason)
+    finished = reason == "finished" and bool(server.exists(keys.done))
+    if reason == "finished" and not finished:
+        reason = "workers_failed"
     pages_fetched = sum(r.get("pages", 0) for r in closed.values())
     pipeline.spider_closed(fake_spider, reason)
     stats = dict(ctx.final_stats or {})
-    stats.update(workers=closed, pages_fetched=pages_fetched, records_written=written,
-                 elapsed=round(time.monotonic() - t0, 1))
-    if lost:
-        stats["incomplete"] = lost.decode()
-    _clear(server, keys)  # the next run starts afresh (the writer never resumes a frontier)
+    stats.update(workers=closed, pages_fetched=pages_fetched, records_written=w.written,
+                 elapsed=round(time.monotonic() - t0, 1), validators_published=validators)
+    if local is not None and local.failures:
+        stats["worker_failures"] = local.failures
+    if finished:
+        _clear(server, keys)  # the next run is a fresh (incremental) crawl
+    else:
+        # the frontier, the filter and the records not yet stored stay: the same command resumes;
+        # the writer's own state goes back into the crawl record beside its closing stats
+        _save_resume_state(ctx.db_path, ctx.crawl_id, w.state)
+        server.delete(keys.writer)
+        stats["incomplete"] = (f"{reason}: run the same command again to resume "
+                               f"({server.zcard(keys.requests)} requests queued in Redis)")
     return stats
-
-
-def _drain(server: Any, keys: Keys, pipeline: Any, ctx: Any, feed: Any) -> int:
-    batch = server.lpop(keys.items, _BATCH)
-    return _store(batch, pipeline, ctx, feed) if batch else 0
-
-
-def _drain_all(server: Any, keys: Keys, pipeline: Any, ctx: Any, feed: Any) -> int:
-    total = 0
-    while n := _drain(server, keys, pipeline, ctx, feed):
-        total += n
-    return total
-
-
-def _store(batch: list[bytes], pipeline: Any, ctx: Any, feed: Any) -> int:
-    from scrapy.exceptions import DropItem
-
-    noted: set[str] = ctx.__dict__.setdefault("_refused_links_noted", set())
-    for data in batch:
-        try:
-            item = decode_page(data)
-        except Exception as e:  # noqa: BLE001 - a bad record is an error, never a crash
-            ctx.counters["errors"] += 1
-            log.error("bad page record: %s", e)
-            continue
-        if item.status is None and item.kind == "link":
-            # a refused link is noted once per worker; once in the archive, as in one process
-            if item.url in noted:
-                continue
-            noted.add(item.url)
-        for spec in item.links or ():  # what the spider marks as linked (removal check)
-            if len(spec) > 1 and spec[1] in ("detail", "attachment"):
-                ctx.seen_reports.add(spec[0])
-        try:
-            out = pipeline.process_item(item)
-        except DropItem:
-            continue
-        if feed is not None:
-            feed.write(json.dumps(dict(out), ensure_ascii=False, default=str) + "\n")
-    return len(batch)
 
 
 def _line(ctx: Any, written: int, server: Any, keys: Keys, el: float) -> str:

@@ -108,6 +108,8 @@ def test_trs_portal_end_to_end_incremental(tmp_path: Path, trs) -> None:
     r2 = crawl(tmp_path, server.url)
     assert q(db, "SELECT count(*) FROM reports") == [(len(site.reports),)], r2.stderr[-2000:]
     assert "new 0, changed 0" in r2.stderr
+    # reports reached through a 301 or a meta refresh answered 304 too: still there, not removed
+    assert q(db, "SELECT count(*) FROM reports WHERE removed_at IS NOT NULL") == [(0,)], r2.stderr[-2000:]
     assert "304 not modified" in r2.stderr and "304 not modified 0" not in r2.stderr
 
     # --- third run: one report changed, one gone from its listing, one answering 404 ---------

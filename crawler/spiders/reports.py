@@ -240,8 +240,9 @@ class ReportsSpider(scrapy.Spider):
         if response.status == 304:
             item.not_modified = True
             item.body = b""
-            if kind == "detail" and self.ctx.journal is not None:
-                item.links = self.ctx.journal.page_links(response.url)
+            if kind == "detail":  # its attachments, as found when the page was last fetched
+                item.links = (self.ctx.journal.page_links(response.url) if self.ctx.journal is not None
+                              else list(response.meta.get("nianbao_known_links") or []))
             yield item
             for req in self._follow_many(item.links):
                 yield req
