@@ -191,3 +191,28 @@ def test_a_distributed_rerun_sends_conditional_requests(tmp_path: Path, redis_ur
     assert stats["not_modified"] == len(first) and stats["reports_unchanged"] == len(first)
     not_modified = {u for (u,) in q(db, "SELECT url FROM pages WHERE status = 304")}
     assert attachment in not_modified and len(not_modified) == len(first)
+
+
+def test_requests_of_a_worker_without_heartbeat_go_back_to_the_queue(redis_url: str) -> None:
+    """A worker on another machine that died: no heartbeat for ALIVE_TTL seconds. Whoever looks
+    next (an idle worker, or the writer every 5 s) puts its in-flight requests back; a live
+    worker's are left alone."""
+    from crawler.distributed import Keys, reap_dead_workers
+
+    server = redis_lib.Redis.from_url(redis_url)
+    keys = Keys("nianbao:test-reap")
+    server.sadd(keys.workers, "hostA:1", "hostB:2")
+    server.set(keys.alive + "hostB:2", "hostB 2", ex=60)  # hostA:1 stopped sending heartbeats
+    server.hset(keys.inflight + "hostA:1", mapping={b"req-1": -20, b"req-2": -30})
+    server.hset(keys.inflight + "hostB:2", mapping={b"req-3": -20})
+    server.zadd(keys.requests, {b"req-0": -10})
+    try:
+        assert reap_dead_workers(server, keys) == 2
+        assert server.zrange(keys.requests, 0, -1, withscores=True) == [
+            (b"req-2", -30.0), (b"req-1", -20.0), (b"req-0", -10.0)]  # priorities kept
+        assert server.smembers(keys.workers) == {b"hostB:2"}
+        assert not server.exists(keys.inflight + "hostA:1")
+        assert server.hgetall(keys.inflight + "hostB:2") == {b"req-3": b"-20"}
+        assert reap_dead_workers(server, keys) == 0  # nothing twice
+    finally:
+        server.delete(*server.keys("nianbao:test-reap*"))
