@@ -28,34 +28,33 @@ def _num(v):
     return 0 if v is None else v
 
 
-def _table(conn, table: str, report_id: int, key_col: str = "row_key") -> dict[str, dict]:
-    cur = conn.execute(f"SELECT * FROM [{table}] WHERE report_id = ?", (report_id,))
-    names = [d[0] for d in cur.description]
-    return {row[names.index(key_col)]: dict(zip(names, row)) for row in cur.fetchall()}
+# Only the cells the rules compare are read: one row by (report_id, row_key), the tables' unique key
+# (the archive's writer runs this for every new report).
+_T3_ROW = (f"SELECT {', '.join('[' + c + ']' for c in TABLE3_COLUMNS)} FROM table3 "
+           "WHERE report_id = ? AND row_key = ?")
+_T2_ROW = "SELECT in_force, made, repealed FROM table2 WHERE report_id = ? AND row_key = ?"
 
 
 def compare(conn, report_id: int, previous_id: int) -> list[dict]:
     """Warnings rows for the pair (report of year Y, report of year Y-1)."""
     out: list[dict] = []
-    t3 = _table(conn, "table3", report_id)
-    p3 = _table(conn, "table3", previous_id)
-    over = t3.get("carried_over")
-    fwd = p3.get("carried_forward")
+    over = conn.execute(_T3_ROW, (report_id, "carried_over")).fetchone()
+    fwd = conn.execute(_T3_ROW, (previous_id, "carried_forward")).fetchone() if over else None
     if over and fwd:
-        for col in TABLE3_COLUMNS:
-            found, expected = over.get(col), fwd.get(col)
+        for col, found, expected in zip(TABLE3_COLUMNS, over, fwd):
             if found is None or expected is None:
                 continue
             out.append({"rule": "t3_carry", "where": f"table3.carried_over.{col}",
                         "expected": expected, "found": found, "ok": int(found == expected)})
-    t2 = _table(conn, "table2", report_id)
-    p2 = _table(conn, "table2", previous_id)
     for key in IN_FORCE_ROWS:
-        now, before = t2.get(key), p2.get(key)
-        if not now or not before or now.get("in_force") is None or before.get("in_force") is None:
+        now = conn.execute(_T2_ROW, (report_id, key)).fetchone()
+        if now is None or now[0] is None:
             continue
-        expected = before["in_force"] + _num(now.get("made")) - _num(now.get("repealed"))
-        found = now["in_force"]
+        before = conn.execute(_T2_ROW, (previous_id, key)).fetchone()
+        if before is None or before[0] is None:
+            continue
+        expected = before[0] + _num(now[1]) - _num(now[2])
+        found = now[0]
         out.append({"rule": "t2_in_force", "where": f"table2.{key}.in_force",
                     "expected": expected, "found": found,
                     "ok": int(abs(found - expected) < 1e-9)})
@@ -80,12 +79,11 @@ def check_report(conn, report_id: int) -> int:
     pairs += [(nxt, report_id) for nxt in _current_same_agency(conn, agency, code, year + 1)]
     added = 0
     for later, earlier in pairs:
-        for w in compare(conn, later, earlier):
-            cur = conn.execute(
+        rows = [(later, earlier, agency, year if later == report_id else year + 1, w["rule"], w["where"],
+                 w["expected"], w["found"], w["ok"]) for w in compare(conn, later, earlier)]
+        if rows:
+            cur = conn.executemany(
                 "INSERT OR IGNORE INTO crossyear (report_id, previous_report_id, agency, year, rule, [where], "
-                "expected, found, ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (later, earlier, agency, year if later == report_id else year + 1, w["rule"], w["where"],
-                 w["expected"], w["found"], w["ok"]),
-            )
+                "expected, found, ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             added += cur.rowcount
     return added

@@ -2,6 +2,9 @@
 
 * One SQLite file opened with sqlite-utils, WAL journal, foreign keys on, schema migrated on open.
 * Every public write is one transaction (`Database.atomic()`): a failure leaves nothing half-written.
+  Called inside a caller's `archive.db.atomic()` (the distributed writer stores a batch of pages
+  per transaction), each call is a savepoint of that one transaction, and the full-text rows of
+  its reports are written once, just before that transaction commits (`_Database`).
 * Idempotent: a report is identified by its url and the sha256 of its canonical JSON; adding the
   same report again only moves `last_seen`. A changed report becomes version n+1; older
   versions stay (`is_current = 0`, `superseded_by`).
@@ -10,11 +13,13 @@
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import json
 import zlib
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -84,6 +89,31 @@ def _header(headers: dict[str, str], name: str) -> Optional[str]:
     return None
 
 
+def _check_zlib(url: str, packed: bytes, sha256: Optional[str], size: Optional[int]) -> tuple[str, int]:
+    """(sha256, size) of a zlib-compressed body, as the caller declared them, once verified (inflating
+    and hashing cost a fifth of compressing again; a page row whose sha256 lies would be worse)."""
+    if not isinstance(sha256, str) or not isinstance(size, int) or isinstance(size, bool):
+        raise ArchiveError(f"record_page: body_zlib needs sha256= (hex) and size= (int) for {url}")
+    try:
+        body = zlib.decompress(packed)
+    except zlib.error as e:
+        raise ArchiveError(f"record_page: body_zlib of {url} is not a zlib stream ({e})") from None
+    if len(body) != size or hashlib.sha256(body).hexdigest() != sha256.lower():
+        raise ArchiveError(f"record_page: body_zlib of {url} does not match its sha256/size")
+    return sha256.lower(), size
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
+    """INSERT statement text, built once per table and column list (the same few every report)."""
+    return f"INSERT INTO [{table}] ({', '.join('[' + c + ']' for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+@functools.lru_cache(maxsize=None)
+def _column_set(columns: tuple[str, ...]) -> frozenset:
+    return frozenset(columns)
+
+
 def _int_year(v: Any) -> Optional[int]:
     if v is None or v == "":
         return None
@@ -93,19 +123,94 @@ def _int_year(v: Any) -> Optional[int]:
         raise ArchiveError(f"report year is not an integer: {v!r}")
 
 
+class _Database(sqlite_utils.Database):
+    """sqlite-utils' Database with its own `atomic()`, for the archive's writer:
+
+    * savepoints all have one name (nested savepoints of one name are fine in SQLite): sqlite-utils
+      names each one at random, so every SAVEPOINT/RELEASE was a new statement to compile, and they
+      pushed the archive's prepared INSERTs out of the connection's statement cache;
+    * work handed to `defer()` inside an `atomic()` that began the transaction runs just before that
+      transaction's COMMIT, in it; a savepoint rolled back drops what was deferred inside it. The
+      archive defers its FTS rows: FTS5 writes its pending terms as a new index segment at every
+      commit *and every savepoint*, so a batch of reports indexed at its end costs one segment,
+      not one per report. Outside any transaction of ours (a caller's own `with conn:`), `defer()`
+      runs the work at once, as before.
+    """
+
+    _SAVEPOINT = "nianbao_atomic"
+
+    def __init__(self, path: str, on_rollback: Callable[[], None] = lambda: None):
+        self._deferred: list[Callable[[], None]] = []
+        self._owner = False  # inside the atomic() that began the current transaction
+        self._on_rollback = on_rollback  # after any rollback (the archive drops its cached rows)
+        super().__init__(path)
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        if self._owner and self.conn.in_transaction:
+            self._deferred.append(fn)
+        else:
+            fn()
+
+    def run_deferred(self) -> None:
+        """Run what is deferred now (before a commit that is not atomic()'s own)."""
+        while self._deferred:
+            fns, self._deferred = self._deferred, []
+            for fn in fns:
+                fn()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator["_Database"]:
+        conn = self.conn
+        if conn.in_transaction:
+            mark = len(self._deferred)
+            conn.execute(f"SAVEPOINT {self._SAVEPOINT}")
+            try:
+                yield self
+            except BaseException:
+                # an error such as a RAISE(ROLLBACK) trigger may have ended the whole transaction
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {self._SAVEPOINT}")
+                    conn.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT}")
+                del self._deferred[mark:]
+                self._on_rollback()
+                raise
+            conn.execute(f"RELEASE SAVEPOINT {self._SAVEPOINT}")
+            return
+        conn.execute("BEGIN")
+        outer, self._owner = self._owner, True
+        try:
+            yield self
+            self.run_deferred()
+            conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()  # a no-op if the error already ended the transaction
+            self._deferred.clear()
+            self._on_rollback()
+            raise
+        finally:
+            self._owner = outer
+
+
 class Archive:
     """The archive file. One writer process; Datasette reads it (immutable) once closed."""
 
     def __init__(self, path: str, *, portal_regions: Optional[dict[str, str]] = None):
         self.path = str(path)
-        self.db = sqlite_utils.Database(self.path)
+        self._portal_regions = dict(portal_regions or {})
+        # Lookups the writer would repeat for every report, cached: portal rows (dropped on any
+        # rollback, which may undo one) and derive_region()'s answers (pure: cpca's static table).
+        self._portals: dict[str, tuple] = {}  # portal name -> (id, url, region) as in its row
+        self._regions: dict[tuple, dict] = {}  # derive_region() arguments -> Region.as_columns()
+        self.db = _Database(self.path, on_rollback=self._forget)
         self.conn = self.db.conn
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
         self.db.enable_wal()
         self.conn.execute("PRAGMA synchronous = NORMAL")
         migrate(self.conn)
-        self._portal_regions = dict(portal_regions or {})
+
+    def _forget(self) -> None:
+        self._portals.clear()
 
     # ---- crawls -------------------------------------------------------------------------
     def begin_crawl(self, start_urls: Optional[list[str]] = None, settings: Optional[dict] = None) -> int:
@@ -152,7 +257,8 @@ class Archive:
         if not name:
             return None
         region = region or self._portal_regions.get(name)
-        row = self.conn.execute("SELECT id, url, region FROM portals WHERE name = ?", (name,)).fetchone()
+        row = self._portals.get(name) or self.conn.execute(
+            "SELECT id, url, region FROM portals WHERE name = ?", (name,)).fetchone()
         if row:
             if (url and not row[1]) or (region and not row[2]):
                 r = derive_region(agency=name, portal_region=region or row[2])
@@ -160,34 +266,51 @@ class Archive:
                     "UPDATE portals SET url = COALESCE(url, ?), region = COALESCE(region, ?), "
                     "province = ?, city = ?, county = ?, region_code = ? WHERE id = ?",
                     (url, region, r.province, r.city, r.county, r.code, row[0]))
+                row = (row[0], url if row[1] is None else row[1], region if row[2] is None else row[2])
+            self._portals[name] = tuple(row)
             return int(row[0])
         r = derive_region(agency=name, portal_region=region)
         cur = self.conn.execute(
             "INSERT INTO portals (name, url, region, province, city, county, region_code, added_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (name, url, region, r.province, r.city, r.county, r.code, now_iso()))
+        self._portals[name] = (int(cur.lastrowid), url, region)
         return int(cur.lastrowid)
 
     # ---- pages --------------------------------------------------------------------------
     def record_page(self, url: str, status: Optional[int] = None, headers: Any = None, body: Optional[bytes] = None,
                     fetched_at: Optional[str] = None, crawl_id: Optional[int] = None,
-                    content_type: Optional[str] = None, error: Optional[str] = None) -> int:
-        """Every fetch is a new row; the body is zlib-compressed, its sha256 kept."""
+                    content_type: Optional[str] = None, error: Optional[str] = None, *,
+                    body_zlib: Optional[bytes] = None, sha256: Optional[str] = None,
+                    size: Optional[int] = None) -> int:
+        """Every fetch is a new row; the body is zlib-compressed, its sha256 kept.
+
+        A caller that holds the body zlib-compressed already (the distributed writer receives it so)
+        passes `body_zlib=` with the body's `sha256=` (hex) and `size=` instead of `body=`: the
+        stream is stored as it is (compression 'zlib', like any other row), which spares compressing
+        the body again. It is checked first (it must inflate to `size` bytes of that sha256)."""
         if not url:
             raise ArchiveError("record_page: url is empty")
         if isinstance(body, str):
             body = body.encode("utf-8")
         hdrs = normalise_headers(headers)
         content_type = content_type or _header(hdrs, "content-type")
-        sha = hashlib.sha256(body).hexdigest() if body is not None else None
-        packed = zlib.compress(body, 6) if body is not None else None
+        if body_zlib is not None:
+            if body is not None:
+                raise ArchiveError(f"record_page: both body and body_zlib given for {url}")
+            packed = bytes(body_zlib)
+            sha, size = _check_zlib(url, packed, sha256, size)
+        elif body is not None:
+            sha, size, packed = hashlib.sha256(body).hexdigest(), len(body), zlib.compress(body, 6)
+        else:
+            sha = size = packed = None
         with self.db.atomic():
             cur = self.conn.execute(
                 "INSERT INTO pages (url, status, fetched_at, crawl_id, content_type, headers, etag, last_modified, "
                 "sha256, size, compression, body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (url, status, fetched_at or now_iso(), crawl_id, content_type, _json(hdrs),
                  _header(hdrs, "etag"), _header(hdrs, "last-modified"), sha,
-                 len(body) if body is not None else None, "zlib" if body is not None else None, packed, error))
+                 size, "zlib" if packed is not None else None, packed, error))
             self._bump(crawl_id, "pages")
             return int(cur.lastrowid)
 
@@ -254,9 +377,9 @@ class Archive:
             site = {}
         portal_id = self._portal_id(portal, region=portal_region)
         if portal_region is None and portal_id is not None:
-            portal_region = self.conn.execute("SELECT region FROM portals WHERE id = ?", (portal_id,)).fetchone()[0]
-        region = derive_region(agency=report.get("agency"), site_code=site.get("site_code"), icp=site.get("icp"),
-                               police_record=site.get("police_record"), portal_region=portal_region)
+            portal_region = self._portals[portal][2]  # the row's region (_portal_id just cached it)
+        region = self._region(report.get("agency"), site.get("site_code"), site.get("icp"),
+                              site.get("police_record"), portal_region)
         if page_id is None:
             row = self.conn.execute("SELECT id FROM pages WHERE url = ? ORDER BY id DESC LIMIT 1", (url,)).fetchone()
             page_id = row[0] if row else None
@@ -271,7 +394,7 @@ class Archive:
             "title": report.get("title"), "year": year, "agency": report.get("agency"),
             "agency_kind": report.get("agency_kind"), "published": report.get("published"),
             "template": report.get("template"), "format": report.get("format"),
-            **region.as_columns(),
+            **region,
             "check_status": check_status, "failed_checks": failed, "checks_total": len(checks),
             "first_seen": when, "last_seen": when,
             "archived_copy": f"/-/archived/{page_id}" if page_id is not None else None,
@@ -282,10 +405,7 @@ class Archive:
             "text_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "extra": _json(extra or None), "text": text,
         }
-        cols = list(row)
-        cur = self.conn.execute(
-            f"INSERT INTO reports ({', '.join('[' + c + ']' for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [_scalar(row[c]) for c in cols])
+        cur = self.conn.execute(_insert_sql("reports", tuple(row)), [_scalar(v) for v in row.values()])
         rid = int(cur.lastrowid)
         self._insert_table(rid, "table2", "row_key", report.get("table2"), TABLE2_LABELS, TABLE2_VALUE_KEYS)
         self._insert_table(rid, "table3", "row_key", report.get("table3"), TABLE3_LABELS, TABLE3_COLUMNS,
@@ -296,25 +416,42 @@ class Archive:
             "INSERT INTO checks (report_id, rule, [where], expected, found, ok) VALUES (?, ?, ?, ?, ?, ?)",
             [(rid, str(c.get("rule")), _scalar(c.get("where")), _scalar(c.get("expected")),
               _scalar(c.get("found")), 1 if c.get("ok") else 0) for c in checks])
-        fts.index_report(self.conn, rid, report.get("title"), report.get("agency"), text)
+        # indexed just before the transaction commits (once per batch in a batch's transaction)
+        title, agency = report.get("title"), report.get("agency")
+        self.db.defer(lambda: fts.index_report(self.conn, rid, title, agency, text))
         return rid
+
+    def _region(self, agency: Any, site_code: Any, icp: Any, police_record: Any, portal_region: Any) -> dict:
+        """derive_region(...).as_columns(), cached: a pure function of its arguments (cpca's static table)."""
+        key = (agency, site_code, icp, police_record, portal_region)
+        try:
+            return self._regions[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value from an odd report
+            pass
+        cols = derive_region(agency=agency, site_code=site_code, icp=icp, police_record=police_record,
+                             portal_region=portal_region).as_columns()
+        try:
+            if len(self._regions) >= 8192:  # bounded: a long crawl sees many agencies
+                self._regions.clear()
+            self._regions[key] = cols
+        except TypeError:
+            pass
+        return cols
 
     def _insert_table(self, rid: int, table: str, key_col: str, data: Any, labels: dict, columns: tuple,
                       order: tuple = ()) -> None:
         if not isinstance(data, dict):
             return
         keys = [k for k in order if k in data] + [k for k in data if k not in order]
-        cols = [key_col, "label", *columns, "extra"]
+        known = _column_set(columns)
         rows = []
         for key in keys:
             values = data.get(key) or {}
             if not isinstance(values, dict):
                 values = {"value": values}
-            extra = {k: v for k, v in values.items() if k not in columns}
+            extra = {k: v for k, v in values.items() if k not in known}
             rows.append([rid, key, labels.get(key), *[_scalar(values.get(c)) for c in columns], _json(extra or None)])
-        self.conn.executemany(
-            f"INSERT INTO [{table}] (report_id, {', '.join('[' + c + ']' for c in cols)}) "
-            f"VALUES (?, {', '.join('?' * len(cols))})", rows)
+        self.conn.executemany(_insert_sql(table, ("report_id", key_col, "label", *columns, "extra")), rows)
 
     def mark_removed(self, url: str, when: Optional[str] = None, crawl_id: Optional[int] = None) -> bool:
         """Stamp the current version of `url` as removed (rows kept). False if none is live."""
@@ -356,6 +493,7 @@ class Archive:
         finally:
             if self.conn.in_transaction:
                 self.conn.rollback()
+                self._forget()
         return problems
 
     def optimize(self) -> None:
@@ -367,6 +505,7 @@ class Archive:
 
     def checkpoint(self) -> None:
         if self.conn.in_transaction:
+            self.db.run_deferred()  # a batch's FTS rows go with its reports
             self.conn.commit()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -305,14 +305,18 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
 
 # --- page records through Redis --------------------------------------------------------------
 def encode_page(item: Any, record_id: str = "") -> bytes:
-    """A PageItem as bytes: JSON of every field but the body, NUL, the zlib'd body (level 1:
-    the writer re-compresses for the archive). Not pickle: the writer never runs code from Redis."""
-    meta = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "body"}
+    """A PageItem as bytes: JSON of every field but the body, NUL, the zlib'd body. Compressed
+    here at the archive's level, so the writer stores the stream as it is (`record_page(
+    body_zlib=…)` checks it against the sha256 and size sent with it): the one writer's CPU is
+    what limits how many workers it serves. Not pickle: the writer never runs code from Redis."""
+    meta = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
+            if f.name not in ("body", "body_zlib", "body_sha256", "body_size")}
     body = item.body or b""
     meta["_sha256"] = hashlib.sha256(body).hexdigest()
+    meta["_size"] = len(body)
     meta["_rid"] = record_id
     head = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return head + b"\0" + (zlib.compress(body, 1) if body else b"")
+    return head + b"\0" + (zlib.compress(body, 6) if body else b"")
 
 
 def record_id(data: bytes) -> str:
@@ -323,16 +327,18 @@ def record_id(data: bytes) -> str:
 
 
 def decode_page(data: bytes) -> Any:
+    """The PageItem of a record, its body still compressed (`body_zlib`; checked when stored)."""
     from crawler.items import PageItem
 
     head, _, packed = data.partition(b"\0")
     meta = json.loads(head)
     meta.pop("_rid", None)
-    body = zlib.decompress(packed) if packed else b""
-    if hashlib.sha256(body).hexdigest() != meta.pop("_sha256", None):
-        raise ValueError(f"page record for {meta.get('url')}: body does not match its sha256")
+    sha, size = meta.pop("_sha256", None), meta.pop("_size", None)
     names = {f.name for f in dataclasses.fields(PageItem)}
-    return PageItem(body=body, **{k: v for k, v in meta.items() if k in names})
+    item = PageItem(**{k: v for k, v in meta.items() if k in names})
+    if packed:
+        item.body_zlib, item.body_sha256, item.body_size = packed, sha, size
+    return item
 
 
 class RedisItemPipeline:

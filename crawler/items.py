@@ -27,6 +27,10 @@ class PageItem:
     links: list = field(default_factory=list)  # follow specs for the journal: [url, kind, extra]
     not_modified: bool = False
     rendered: bool = False
+    # the body as a distributed worker sends it (zlib): stored as is, `body` stays empty
+    body_zlib: Optional[bytes] = None
+    body_sha256: Optional[str] = None
+    body_size: Optional[int] = None
 
 
 class ReportItem(dict):

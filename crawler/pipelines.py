@@ -51,10 +51,11 @@ class ArchivePipeline:
                 ctx.discovery_errors.append(item.url)
         else:
             c["pages"] += 1
+            body: dict[str, Any] = {"body": item.body} if item.body_zlib is None else {
+                "body_zlib": item.body_zlib, "sha256": item.body_sha256, "size": item.body_size}
             page_id = db.record_page(
-                url=item.url, status=item.status, headers=item.headers, body=item.body,
-                fetched_at=item.fetched_at, crawl_id=ctx.crawl_id,
-                content_type=item.content_type, error=item.error,
+                url=item.url, status=item.status, headers=item.headers, fetched_at=item.fetched_at,
+                crawl_id=ctx.crawl_id, content_type=item.content_type, error=item.error, **body,
             )
             if item.status in (404, 410):
                 c["not_found"] += 1

@@ -108,6 +108,65 @@ def test_pages_are_never_overwritten_and_validators(db):
     assert db.page_body(p2) == b"two"
 
 
+def test_record_page_with_body_already_compressed(db):
+    import hashlib
+    import zlib
+
+    url = "http://a.gov.cn/zfxxgknb/1.html"
+    body = "<html><h1>平潭综合实验区2021年政府信息公开工作年度报告</h1></html>".encode("gbk") * 40
+    sha = hashlib.sha256(body).hexdigest()
+    packed = zlib.compress(body, 1)  # as a distributed worker sends it (level 1, not the archive's 6)
+    pid = db.record_page(url, 200, {"ETag": '"z1"'}, body_zlib=packed, sha256=sha, size=len(body),
+                         fetched_at="2024-01-01T00:00:00Z", content_type="text/html; charset=gbk")
+    old = db.record_page(url, 200, {"ETag": '"z1"'}, body, fetched_at="2024-01-01T00:00:00Z",
+                         content_type="text/html; charset=gbk")
+    assert db.page_body(pid) == body == db.page_body(old)
+    row = db.conn.execute("SELECT sha256, size, compression, body, etag FROM pages WHERE id = ?", (pid,)).fetchone()
+    assert row[0] == sha == hashlib.sha256(db.page_body(pid)).hexdigest()
+    assert sha == "711bfaeeffe2884b98cc8d411bfa2dd6a90fbc422c6ece25a7077f896db9f269"
+    assert (row[1], row[2], row[4]) == (2640, "zlib", '"z1"')
+    assert row[3] == packed  # stored as given: not inflated and compressed again
+    # the other columns are what the body= path writes for the same fetch
+    cols = "url, status, fetched_at, content_type, headers, etag, last_modified, sha256, size, compression, error"
+    same = [db.conn.execute(f"SELECT {cols} FROM pages WHERE id = ?", (i,)).fetchone() for i in (pid, old)]
+    assert same[0] == same[1]
+    assert db.validators(url) == {}  # (no report yet) and the sha256 serves validators like any other
+    db.add_report(sample_report(url), page_id=pid, seen_at="2024-01-01T00:00:01Z")
+    assert db.validators(url)["sha256"] == sha
+    n = counts(db)["pages"]
+    for bad in ({"sha256": "0" * 64, "size": len(body)}, {"sha256": sha, "size": len(body) + 1}, {"sha256": sha}):
+        with pytest.raises(ArchiveError, match="body_zlib"):
+            db.record_page(url, 200, {}, body_zlib=packed, **bad)
+    with pytest.raises(ArchiveError, match="not a zlib stream"):
+        db.record_page(url, 200, {}, body_zlib=body, sha256=sha, size=len(body))
+    with pytest.raises(ArchiveError, match="both"):
+        db.record_page(url, 200, {}, body, body_zlib=packed, sha256=sha, size=len(body))
+    assert counts(db)["pages"] == n
+
+
+def test_batch_transaction_indexes_its_reports_once_and_drops_rolled_back_ones(db):
+    """In a caller's transaction (the distributed writer's batch) each call is a savepoint and the
+    FTS rows are written at the batch's end: none for a record whose savepoint was rolled back."""
+    with db.db.atomic():
+        a = db.add_report(sample_report("http://a/1", text="平潭综合实验区教育局报告"))[1]
+        with pytest.raises(RuntimeError), db.db.atomic():
+            db.add_report(sample_report("http://a/2", agency="某某局", text="殡葬改革专项报告", seed=2))
+            raise RuntimeError("this record fails after its report was inserted")
+        c = db.add_report(sample_report("http://a/3", agency="某某局", text="粮食储备报告", seed=3))[1]
+        assert fts.search_ids(db.conn, "粮食") == []  # not yet: indexed just before the commit
+    assert c == a + 1  # the rolled-back report's id was given again
+    assert fts.search_ids(db.conn, "殡葬") == []
+    assert fts.search_ids(db.conn, "粮食储备") == [c]
+    assert fts.search_ids(db.conn, "平潭") == [a]
+    assert db.conn.execute("SELECT count(*) FROM reports_fts_docsize").fetchone()[0] == 2
+    with pytest.raises(RuntimeError), db.db.atomic():  # a failed batch leaves nothing, FTS rows included
+        db.add_report(sample_report("http://a/4", agency="某某局", text="垃圾分类报告", seed=4))
+        raise RuntimeError("batch failed")
+    assert db.add_report(sample_report("http://a/5", agency="某某局", text="消防安全报告", seed=5)) == ("new", c + 1)
+    assert fts.search_ids(db.conn, "垃圾") == [] and fts.search_ids(db.conn, "消防") == [c + 1]
+    assert db.integrity_check() == []
+
+
 def test_transaction_rolls_back_on_bad_report(db, monkeypatch):
     db.add_report(sample_report("http://a.gov.cn/1.html"))
     before = counts(db)

@@ -227,3 +227,32 @@ def test_redis_options_are_checked(tmp_path: Path) -> None:
     assert r.returncode == 2 and "not a Redis URL" in r.stderr
     r = run("--redis", f"redis://127.0.0.1:{_free_port()}/0", "--workers", "1")
     assert r.returncode != 0 and "cannot reach Redis" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_page_record_keeps_its_body_exactly_and_a_damaged_one_is_refused(tmp_path: Path) -> None:
+    """Workers send bodies zlib'd at the archive's level; the writer stores the stream as it is,
+    after checking it against the sha256 and size in the record."""
+    from archive.store import Archive, ArchiveError
+    from crawler.distributed import decode_page, encode_page, record_id
+    from crawler.items import PageItem
+
+    body = sites.XIGANG
+    item = PageItem(url="http://127.0.0.1:1/t1.html", kind="detail", status=200, fetched_at="2026-11-23T00:00:00Z",
+                    headers={"ETag": '"abc"'}, body=body, links=[["http://127.0.0.1:1/a.pdf", "attachment", {}]])
+    data = encode_page(item, "host:1:w1#7")
+    assert record_id(data) == "host:1:w1#7"
+    got = decode_page(data)
+    assert got.body == b"" and got.body_size == len(body) and got.links == item.links
+    archive = Archive(str(tmp_path / "a.db"))
+    page_id = archive.record_page(url=got.url, status=200, headers=got.headers, body_zlib=got.body_zlib,
+                                  sha256=got.body_sha256, size=got.body_size)
+    assert archive.page_body(page_id) == body
+    assert archive.validators(got.url) == {}  # no report stored from it yet
+    # one flipped byte in the compressed body: refused, naming the page
+    bad = bytearray(data)
+    bad[-5] ^= 0xFF
+    broken = decode_page(bytes(bad))
+    with pytest.raises(ArchiveError, match="t1.html"):
+        archive.record_page(url=broken.url, status=200, body_zlib=broken.body_zlib,
+                            sha256=broken.body_sha256, size=broken.body_size)
+    assert q(tmp_path / "a.db", "SELECT count(*) FROM pages") == [(1,)]
