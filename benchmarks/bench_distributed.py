@@ -121,6 +121,8 @@ def run_mode(mode: str, url: str, redis_url: str, work: str, warmup: float, wind
             stack += _children(p)
         for p in pids:
             rec = peaks.setdefault(p, {"role": _role(p, proc.pid), "rss": 0, "pss": 0})
+            if rec["role"] == "other":  # forked, not yet exec'd: it still showed its parent's cmdline
+                rec["role"] = _role(p, proc.pid)
             rec["rss"] = max(rec["rss"], _rss_kb(p))
             if n % 10 == 0:
                 rec["pss"] = max(rec["pss"], _pss_kb(p))
@@ -173,7 +175,7 @@ def redis_per_10k(redis_url: str, url: str) -> dict:
     spider.spider_dedup = False
     keys = Keys("bench:mem")
     server.delete(keys.requests, keys.dupefilter)
-    q = RedisPriorityQueue(server, spider, keys.requests, None, keys.idle, "bench")
+    q = RedisPriorityQueue(server, spider, keys, None, "bench")
     df = RedisDupeFilter(server, keys.dupefilter)
     before = server.info("memory")["used_memory"]
     for i in range(10_000):

@@ -364,6 +364,8 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                 beat = now
                 server.set(keys.writer, me, ex=WRITER_TTL)
                 reap_dead_workers(server, keys)  # workers elsewhere that stopped sending heartbeats
+                if local is not None:
+                    local.check(stopping=False)  # replace a dead worker even while records pour in
             if on_progress and now - last >= 10:
                 last = now
                 on_progress(_line(ctx, w.written, server, keys, now - t0))
