@@ -100,7 +100,9 @@ def run_mode(mode: str, url: str, redis_url: str, work: str, warmup: float, wind
     cmd = [sys.executable, "-m", "nianbao", "crawl", url, "--db", db, "--no-js", "--quiet"]
     for k, v in SETTINGS.items():
         cmd += ["-s", f"{k}={v}"]
-    cmd += ["-s", "NIANBAO_PROGRESS=False"]
+    # the generated column declares 2,500 TRS pages; a real column has far fewer, and the crawl's
+    # trap guard (NIANBAO_MAX_TRS_PAGES = 500) would stop --full at 10,000 reports
+    cmd += ["-s", "NIANBAO_PROGRESS=False", "-s", "NIANBAO_MAX_TRS_PAGES=100000"]
     if mode.startswith("w"):
         cmd += ["--redis", redis_url, "--workers", mode[1:]]
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -158,6 +160,12 @@ def run_mode(mode: str, url: str, redis_url: str, work: str, warmup: float, wind
     for p, rec in peaks.items():
         if rec["rss"]:
             by_role.setdefault(rec["role"], []).append({"rss_mb": round(rec["rss"] / 1024), "pss_mb": round(rec["pss"] / 1024)})
+    if full:  # what the whole crawl left: every page once, every report, one finished crawl
+        con = sqlite3.connect(db)
+        measured.update(zip(("distinct_pages", "reports", "crawl_status"), con.execute(
+            "SELECT (SELECT count(DISTINCT url) FROM pages), (SELECT count(*) FROM reports), "
+            "(SELECT group_concat(status) FROM crawls)").fetchone()))
+        con.close()
     return {"mode": mode, "pages_per_s": round(rate, 1), "measured": measured, "loadavg_after": os.getloadavg(),
             "cores_busy_by_role": cpu, "peak_memory_by_role": by_role,
             "exit": proc.returncode, "stderr_tail": err[-600:] if proc.returncode not in (0, 1, -2) else ""}

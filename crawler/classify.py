@@ -8,6 +8,7 @@ columns, navigation, pagination, attachments.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from parsers.classify import NOT_REPORT as _NOT_REPORT
@@ -94,11 +95,11 @@ def is_pager_link(text: str, url: str, listing_url: str) -> bool:
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 
 
-def trs_pages(html_text: str) -> list[str]:
-    """Pages written by TRS `createPageHTML(N, current, "index", "html")` (also the newer
-    `createPageHTML('page_div', N, current, 'index', 'html', count)`): relative file names
-    index.html, index_1.html … index_{N-1}.html."""
-    out: list[str] = []
+TRS_PAGE_CAP = 500  # pages one createPageHTML call may declare: a calendar-trap guard
+
+
+def _trs_calls(html_text: str) -> Iterator[tuple[int, str, str]]:
+    """(declared page count, file name, extension) of each TRS `createPageHTML` call."""
     for m in _CREATE_PAGE.finditer(html_text):
         args = [a.strip().strip("'\"") for a in m.group(1).split(",")]
         nums = [int(a) for a in args if a.isdigit()]
@@ -109,8 +110,20 @@ def trs_pages(html_text: str) -> list[str]:
             total = int(args[1]) if args[1].isdigit() else nums[0]
         else:
             total = nums[0]
-        name, ext = strs[-2], strs[-1]
-        total = max(0, min(total, 500))  # a calendar-trap guard
-        for i in range(total):
+        yield total, strs[-2], strs[-1]
+
+
+def trs_declared_pages(html_text: str) -> int:
+    """The largest page count a TRS `createPageHTML` call on the page declares (0: none)."""
+    return max((total for total, _, _ in _trs_calls(html_text)), default=0)
+
+
+def trs_pages(html_text: str, cap: int = TRS_PAGE_CAP) -> list[str]:
+    """Pages written by TRS `createPageHTML(N, current, "index", "html")` (also the newer
+    `createPageHTML('page_div', N, current, 'index', 'html', count)`): relative file names
+    index.html, index_1.html … index_{N-1}.html, at most `cap` of them."""
+    out: list[str] = []
+    for total, name, ext in _trs_calls(html_text):
+        for i in range(max(0, min(total, cap))):
             out.append(f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}")
     return out

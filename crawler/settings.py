@@ -18,6 +18,7 @@ NIANBAO_JOBDIR = None  # resume journal; default "<ARCHIVE_DB>.crawl/"
 NIANBAO_PROGRESS = True  # live progress line on stderr
 NIANBAO_PROGRESS_INTERVAL = 1.0
 NIANBAO_MAX_LISTING_PAGES = 300  # per listing chain: a calendar-trap guard
+NIANBAO_MAX_TRS_PAGES = 500  # pages a TRS createPageHTML call may declare (beyond: recorded, not fetched)
 NIANBAO_MAX_NAV_DEPTH = 3  # home → 信息公开 → … → report column
 # Private/loopback/link-local addresses (a start URL's own IP address excepted) are never fetched,
 # whether linked literally or reached through a host name that resolves there (DNS rebinding):

@@ -270,3 +270,28 @@ def test_real_pingtan_listing(tmp_path: Path) -> None:
     base = server.url.rstrip("/")
     assert set(live_reports(tmp_path / "archive.db")) == {base + col + h.decode() for h in hrefs}
     assert sorted(log) == sorted(["/robots.txt", col] + [col + h.decode() for h in hrefs])
+
+
+def test_a_trs_column_declaring_more_pages_than_the_cap_is_an_incomplete_listing(tmp_path: Path) -> None:
+    """createPageHTML(8, …) with NIANBAO_MAX_TRS_PAGES=3: the first 3 pages are crawled, the cap is
+    recorded as an error of the column, and reports archived from pages 4–8 by an earlier crawl
+    are not concluded removed (the listing was not read whole)."""
+    portal, reports = _big_portal(80)  # 10 reports per listing page: 8 pages
+    portal.hook = None
+    with PortalServer(portal) as server:
+        url = server.url + "ndbg/"
+        crawl(tmp_path, url)
+        db = tmp_path / "archive.db"
+        assert len(live_reports(db)) == 80
+        portal.log.clear()
+        r = crawl(tmp_path, url, "-s", "NIANBAO_MAX_TRS_PAGES=3")
+        requested = set(portal.requested())
+    listings = {p for p in requested if p.startswith("/ndbg/index") or p == "/ndbg/"}
+    assert listings == {"/ndbg/", "/ndbg/index_1.html", "/ndbg/index_2.html"}, listings
+    assert "/ndbg/t0030.html" not in requested and "/ndbg/t0029.html" in requested
+    errors = [why for (why,) in q(db, "SELECT reason FROM errors WHERE crawl_id = 2 AND url = ?", url)]
+    assert errors == ["listing page cap reached: the column declares 8 pages (createPageHTML), "
+                      "the first 3 fetched (NIANBAO_MAX_TRS_PAGES)"], errors
+    assert len(live_reports(db)) == 80  # nothing removed: pages 4–8 were not read
+    assert q(db, "SELECT count(*) FROM reports WHERE removed_at IS NOT NULL") == [(0,)]
+    assert "removal check skipped" in r.stderr or "removed 0" in r.stderr

@@ -130,6 +130,7 @@ class ReportsSpider(scrapy.Spider):
         self.pool: ParsePool | None = None
         self._column_pages: dict[str, int] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
+        self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
@@ -141,6 +142,7 @@ class ReportsSpider(scrapy.Spider):
         if "playwright" not in str(s.getdict("DOWNLOAD_HANDLERS").get("http", "")):
             spider.js_mode = "off"
         spider.max_listing_pages = s.getint("NIANBAO_MAX_LISTING_PAGES", 300)
+        spider.max_trs_pages = s.getint("NIANBAO_MAX_TRS_PAGES", classify.TRS_PAGE_CAP)
         spider.max_nav_depth = s.getint("NIANBAO_MAX_NAV_DEPTH", 3)
         spider.spider_dedup = s.getbool("NIANBAO_SPIDER_DEDUP", True)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
@@ -382,12 +384,21 @@ class ReportsSpider(scrapy.Spider):
             elif kind in ("start", "nav") and nav_depth < self.max_nav_depth and classify.is_nav_link(label, url):
                 specs.append([url, "nav", {"nav_depth": nav_depth + 1}])
         if kind in ("listing", "start") and "createPageHTML" in text:
-            for name in classify.trs_pages(text):
+            # TRS declares its page count: no budget, but a cap (a trap may declare a million)
+            for name in classify.trs_pages(text, cap=self.max_trs_pages):
                 url = urljoin(page_url, name)
                 if url not in seen and url != page_url and self.allowed_hosts.allows(url):
                     seen.add(url)
-                    # TRS declares its page count (capped at 500 by classify.trs_pages): no budget
                     specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
+            declared = classify.trs_declared_pages(text)
+            if declared > self.max_trs_pages and column not in self._trs_capped:
+                # recorded as an error of the column: nothing is concluded removed from it
+                self._trs_capped.add(column)
+                notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
+                                      error=f"listing page cap reached: the column declares {declared} pages "
+                                            f"(createPageHTML), the first {self.max_trs_pages} fetched "
+                                            f"(NIANBAO_MAX_TRS_PAGES)"[:500],
+                                      portal=self._portal(column)))
         return specs
 
     def on_error(self, failure: Any) -> Iterator[Any]:
@@ -419,7 +430,8 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            reason = "rendering failed: " + reason
+            # the browser's navigation aborted by the address check: say why, not "net::ERR_FAILED"
+            reason = "rendering failed: " + (middlewares.refused_name_reason(request.url) or reason)
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
             reason += f" (redirected to {request.url})"
