@@ -6,7 +6,6 @@ import email.utils
 import ipaddress
 import json
 import logging
-import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,54 +90,16 @@ class HostGuardMiddleware:
         raise OffsiteBlocked(message or f"not fetched ({why}): {url}")
 
 
-async def playwright_abort_request(req: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser loads only the start hosts, at addresses the address
-    policy allows, and no images/fonts/media."""
+def playwright_abort_request(req: Any) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: the browser loads only the start hosts, and no images/fonts/media.
+    (Their names were checked by HostGuardMiddleware, which resolves every start host name through
+    GuardedResolver before any request for it, rendered or not, goes out.)"""
     if req.resource_type in ("image", "media", "font"):
         return True
     allowed = _ALLOWED_FOR_BROWSER
     if allowed is None:
         return False
-    if not allowed.allows(req.url):
-        return True
-    return await browser_address_refusal(req.url) is not None
-
-
-_BROWSER_LOOKUPS: dict[tuple[str, int], tuple[float, str | None]] = {}
-_BROWSER_LOOKUP_TTL = 30.0  # seconds: one lookup per host, not one per sub-request
-
-
-async def browser_address_refusal(url: str) -> str | None:
-    """Chromium resolves host names itself, past GuardedResolver: before it may load anything from a
-    host, the host is looked up here and every address checked against the same policy (a start
-    URL of a `js_listing` portal goes to the browser without any plain fetch first). Chromium's own
-    lookup is a second one, so a name whose answers flip between the two is not caught (no pinning)."""
-    policy = _ADDRESS_POLICY
-    key = host_key(url)
-    if policy is None or key is None:
-        return None
-    host, port = key
-    if _is_ip(host):
-        why = policy.refusal(host)
-        return f"not fetched: {host} is a {why}" if why else None
-    now = time.monotonic()
-    hit = _BROWSER_LOOKUPS.get(key)
-    if hit is not None and now - hit[0] < _BROWSER_LOOKUP_TTL:
-        return hit[1]
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return None  # no address: the browser fails to load it by itself
-    verdict = None
-    for address in sorted({i[4][0] for i in infos}):
-        why = policy.refusal(address)
-        if why:
-            verdict = REFUSED_NAMES[host] = (f"not fetched: {host} resolves to {address} ({why}); "
-                                             "NIANBAO_ALLOW_PRIVATE allows it")
-            log.warning("browser: %s", verdict)
-            break
-    _BROWSER_LOOKUPS[key] = (now, verdict)
-    return verdict
+    return not allowed.allows(req.url)
 
 
 # --- where a host name may lead: the address check (DNS rebinding) ------------------------------
@@ -225,7 +186,6 @@ def install_address_policy(start_urls: list[str], setting: Any) -> AddressPolicy
     global _ADDRESS_POLICY
     _ADDRESS_POLICY = AddressPolicy.from_setting(setting, start_urls)
     REFUSED_NAMES.clear()
-    _BROWSER_LOOKUPS.clear()
     return _ADDRESS_POLICY
 
 

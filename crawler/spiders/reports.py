@@ -430,8 +430,7 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            # the browser's navigation aborted by the address check: say why, not "net::ERR_FAILED"
-            reason = "rendering failed: " + (middlewares.refused_name_reason(request.url) or reason)
+            reason = "rendering failed: " + reason
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
             reason += f" (redirected to {request.url})"
