@@ -265,8 +265,8 @@ class LocalWorkers:
         # one would make Scrapy stop without closing cleanly)
         self.procs[wid] = subprocess.Popen(_worker_cmd(config), env=self.env, process_group=0)
 
-    def check(self, stopping: bool) -> None:
-        """Handle workers that exited before the crawl was done."""
+    def check(self) -> None:
+        """Replace workers that exited before the crawl was done."""
         done = bool(self.server.exists(self.keys.done))
         for wid, p in list(self.procs.items()):
             if p.poll() is None or (p.returncode == 0 and done):
@@ -275,7 +275,7 @@ class LocalWorkers:
             why = f"worker {wid} exited with status {p.returncode}"
             # its heartbeat is dropped and its in-flight requests go back to the queue
             reap_dead_workers(self.server, self.keys, dead=[wid])
-            if stopping or done:
+            if done:
                 continue
             self.failures.append(why)
             if self.restarts_left > 0:
@@ -365,7 +365,7 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                 server.set(keys.writer, me, ex=WRITER_TTL)
                 reap_dead_workers(server, keys)  # workers elsewhere that stopped sending heartbeats
                 if local is not None:
-                    local.check(stopping=False)  # replace a dead worker even while records pour in
+                    local.check()  # replace a dead worker even while records pour in
             if on_progress and now - last >= 10:
                 last = now
                 on_progress(_line(ctx, w.written, server, keys, now - t0))
@@ -378,7 +378,7 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                 w.drain_all()
                 break
             if local is not None:
-                local.check(stopping=False)
+                local.check()
                 if not local.running():
                     w.drain_all()
                     if not server.exists(keys.done):
