@@ -138,8 +138,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if reason in ("finished", "closespider_pagecount") else 1
 
 
-# per-host politeness of one process, shared out among N local workers unless set with -s
-_PER_HOST = {"CONCURRENT_REQUESTS_PER_DOMAIN": "div", "AUTOTHROTTLE_TARGET_CONCURRENCY": "div", "DOWNLOAD_DELAY": "mul"}
+# per-host politeness of one process, shared out among N local workers unless set with -s (the
+# delay needs no sharing out: SharedHostGate spaces requests to a host across all workers)
+_PER_HOST = ("CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_TARGET_CONCURRENCY")
 
 
 def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
@@ -162,15 +163,14 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
         print("nianbao crawl: --workers must be 0 or more", file=sys.stderr)
         return 2
     ov.pop("FEEDS", None)
+    from crawler import settings as defaults
+
     wov: dict[str, Any] = {}
     if workers > 1:
-        from crawler import settings as defaults
-
-        for k, how in _PER_HOST.items():
+        for k in _PER_HOST:
             if k not in ov:
                 v = float(getattr(defaults, k))
-                wov[k] = max(1, round(v / workers)) if k.startswith("CONCURRENT") else (
-                    v / workers if how == "div" else v * workers)
+                wov[k] = max(1, round(v / workers)) if k.startswith("CONCURRENT") else v / workers
     # one worker = one process = one core: it parses in a thread of its own (no parse pool), so
     # N workers on N cores do not compete with 2N pool processes
     if "NIANBAO_PARSE_WORKERS" not in ov:

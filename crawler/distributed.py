@@ -73,6 +73,7 @@ class Keys:
         self.seen = prefix + ":seen"  # set: report URLs linked this crawl (writer's removal check)
         self.discovery_errors = prefix + ":discovery_errors"  # set: listings that failed
         self.validators = prefix + ":validators"  # hash: report URL -> archived ETag/Last-Modified
+        self.gate = prefix + ":gate:"  # + host: the next time any worker may send to it (ms)
 
     def all_pattern(self) -> str:
         return self.prefix + ":*"
@@ -170,6 +171,19 @@ def reap_dead_workers(server: Any, keys: Keys, dead: Iterable[str] = ()) -> int:
     return int(n)
 
 
+# spacing of requests to one host across all workers: reserve the next send time (Redis' clock,
+# so machines need not agree on theirs); returns the milliseconds to wait
+# KEYS: the host's gate   ARGV: gap in ms
+HOST_GATE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gap = tonumber(ARGV[1])
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], slot + gap, 'PX', slot + gap - now + 60000)
+return slot - now
+"""
+
+
 # --- settings switch -------------------------------------------------------------------------
 class DistributedAddon:
     """Listed in ADDONS; does nothing unless NIANBAO_ROLE=worker."""
@@ -193,6 +207,8 @@ class DistributedAddon:
         settings.set_in_component_priority_dict("ITEM_PIPELINES", ArchivePipeline, None)
         settings.set_in_component_priority_dict("ITEM_PIPELINES", RedisItemPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", WorkerCoordinator, 400)
+        # after the host guard, before robots.txt: every request to a host passes the gate
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedHostGate, 60)
 
 
 # --- scheduler, queue, duplicate filter ------------------------------------------------------
@@ -382,6 +398,41 @@ def writer_gone(writer_pid: int) -> bool:
     """A local worker's writer (its parent) has died: the worker stops (records still go to
     Redis for the writer that resumes the crawl)."""
     return bool(writer_pid) and os.getppid() != writer_pid
+
+
+class SharedHostGate:
+    """Politeness shared by all workers: requests to one host are sent at least
+    NIANBAO_HOST_GAP seconds apart *in all* (default: DOWNLOAD_DELAY, the spacing of one
+    process), whichever worker sends them. Each worker's own slots, AutoThrottle and delay still
+    apply on top; this keeps N workers on N machines from hitting a small county portal N times
+    as hard. A gap of 0 turns it off (no Redis call)."""
+
+    def __init__(self, crawler: Any):
+        s = crawler.settings
+        self.crawler = crawler
+        gap = s.get("NIANBAO_HOST_GAP")
+        self.gap_ms = round(1000 * float(s.getfloat("DOWNLOAD_DELAY") if gap in (None, "") else gap))
+        self.server = connect(s.get("REDIS_URL")) if self.gap_ms > 0 else None
+        self._gate = self.server.register_script(HOST_GATE_LUA) if self.server is not None else None
+        self.prefix = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "SharedHostGate":
+        return cls(crawler)
+
+    async def process_request(self, request: Any) -> None:
+        if self._gate is None:
+            return None
+        from crawler.runtime import host_label
+
+        if not self.prefix:
+            spider = self.crawler.spider
+            self.prefix = Keys(redis_prefix(spider.settings, spider.start_url_list)).gate
+        wait_ms = int(self._gate(keys=[self.prefix + host_label(request.url)], args=[self.gap_ms]))
+        if wait_ms > 0:
+            self.crawler.stats.inc_value("nianbao/host_gate/waited_ms", wait_ms)
+            await asyncio.sleep(wait_ms / 1000)
+        return None
 
 
 # --- termination, heartbeats, closing record -------------------------------------------------

@@ -256,3 +256,59 @@ def test_a_page_record_keeps_its_body_exactly_and_a_damaged_one_is_refused(tmp_p
         archive.record_page(url=broken.url, status=200, body_zlib=broken.body_zlib,
                             sha256=broken.body_sha256, size=broken.body_size)
     assert q(tmp_path / "a.db", "SELECT count(*) FROM pages") == [(1,)]
+
+
+def test_the_host_gate_spaces_requests_to_one_host_across_workers(redis_url: str) -> None:
+    """SharedHostGate's reservation: each call gets the next free send time for its host, one gap
+    after the previous one (Redis' clock), whichever worker asks; other hosts are independent."""
+    import redis
+
+    from crawler.distributed import HOST_GATE_LUA
+
+    server = redis.Redis.from_url(redis_url)
+    gate = server.register_script(HOST_GATE_LUA)
+    try:
+        slots = []
+        for _ in range(5):
+            now = time.time()
+            slots.append(now + int(gate(keys=["nianbao:test-gate:a.gov.cn"], args=[200])) / 1000)
+        assert int(gate(keys=["nianbao:test-gate:b.gov.cn"], args=[200])) == 0
+        gaps = [b - a for a, b in zip(slots, slots[1:])]
+        assert all(0.18 <= g <= 0.22 for g in gaps), gaps
+        assert 0 < server.pttl("nianbao:test-gate:a.gov.cn") <= 61_000  # the key cleans itself up
+    finally:
+        server.delete("nianbao:test-gate:a.gov.cn", "nianbao:test-gate:b.gov.cn")
+
+
+def test_two_workers_are_together_as_polite_as_one_process(tmp_path: Path, redis_url: str) -> None:
+    """DOWNLOAD_DELAY=0.2 set by hand applies to each worker as it is; the shared gate still keeps
+    the portal at one request per 0.2 s from both workers together (without it, two workers send
+    about twice as often, many requests close together)."""
+    gap = os.environ.get("NIANBAO_TEST_HOST_GAP")  # "0": the control run without the gate
+    portal, reports = _column_portal(60, slow_listing=0)
+    arrivals: list[float] = []
+    inner = portal.hook
+
+    def hook(h, path: str) -> bool:
+        arrivals.append(time.monotonic())
+        return inner(h, path)
+
+    portal.hook = hook
+    server = PortalServer(portal).start()
+    try:
+        r = crawl(tmp_path / "archive.db", server.url, "--redis", redis_url, "--workers", "2",
+                  "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False",
+                  *(["-s", f"NIANBAO_HOST_GAP={gap}"] if gap else []))
+    finally:
+        server.stop()
+    n = len(arrivals)
+    assert n >= len(reports) + 6 + 2, n  # reports, listing pages, home, robots.txt per worker
+    gaps = sorted(b - a for a, b in zip(arrivals, arrivals[1:]))
+    close = sum(g < 0.1 for g in gaps)
+    per_worker = worker_pages(r.stderr)
+    print(f"{n} requests in {arrivals[-1] - arrivals[0]:.2f}s; {close} of {len(gaps)} gaps < 0.1 s; "
+          f"median gap {gaps[len(gaps) // 2]:.3f}s; pages per worker {per_worker}")
+    assert len(per_worker) == 2 and min(per_worker.values()) >= 10, per_worker  # both worked
+    # each send time is reserved 0.2 s after the previous one (each worker's own delay comes on
+    # top, so single gaps may be shorter): n requests take at least (n - 1) × 0.2 s in all
+    assert arrivals[-1] - arrivals[0] >= (n - 1) * 0.2 - 0.5
