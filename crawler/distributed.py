@@ -273,6 +273,7 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
         self.df = RedisDupeFilter(self.server, keys.dupefilter,
                                   debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
         self.handed: dict[Any, bytes] = {}  # requests given to the engine -> their queue member
+        self.max_waiting = spider.settings.getint("NIANBAO_WORKER_MAX_WAITING", 4)
 
     # as scrapy-redis', without the `spider=` argument Scrapy 2.19's stats deprecate
     def enqueue_request(self, request: Any) -> bool:
@@ -285,6 +286,10 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
 
     def next_request(self) -> Any:
         self.ack_finished()  # keeps the in-flight hash at what is really in progress
+        if self.max_waiting and self._waiting() >= self.max_waiting:
+            # requests already wait in this worker's download slots (per-host concurrency, delay):
+            # leave the rest in the shared queue for a worker that can start them now
+            return None
         got = self.queue.pop_with_member()
         if got is None:
             return None
@@ -292,6 +297,10 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
         self.handed[request] = member
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def _waiting(self) -> int:
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        return sum(len(slot.queue) for slot in getattr(downloader, "slots", {}).values())
 
     def ack_finished(self) -> int:
         """Take the requests the engine is done with out of the in-flight hash.

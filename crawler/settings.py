@@ -120,4 +120,5 @@ NIANBAO_REDIS_PREFIX = None  # Redis key prefix; default nianbao:<run key of the
 NIANBAO_WORKER_ID = None  # default <hostname>:<pid>
 NIANBAO_REDIS_MAX_ITEMS = 2000  # page records waiting for the writer before workers pause
 NIANBAO_WRITER_WAIT = 300  # seconds a worker waits for the writer to announce the crawl
+NIANBAO_WORKER_MAX_WAITING = 4  # a worker takes no more from the shared queue while this many wait in its download slots (0: no limit)
 NIANBAO_HOST_GAP = None  # seconds between requests to one host across ALL workers; default DOWNLOAD_DELAY
