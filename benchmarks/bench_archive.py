@@ -37,6 +37,7 @@ from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from archive.samples import TOPICS as SAMPLE_TOPICS  # noqa: E402
 from archive.samples import sample_report  # noqa: E402
 from archive.serve import make_datasette  # noqa: E402
 from archive.store import Archive  # noqa: E402
@@ -83,16 +84,11 @@ BOILERPLATE = [
     "规章库建设", "政务公开专区建设", "依申请公开转主动公开", "政府公报电子化",
 ]
 _BOILER_SHARE = [min(0.95, 1.1 / (i + 1) ** 0.75) for i in range(len(BOILERPLATE))]
-TOPICS = [
-    "教育", "医疗", "养老", "疫情防控", "乡村振兴", "财政预算", "生态环境", "公共资源", "住房保障", "食品安全",
-    "安全生产", "就业创业", "社会救助", "交通运输", "水利工程", "城市规划", "征地拆迁", "脱贫攻坚", "税收优惠",
-    "市场监管", "文物保护", "消防救援", "义务教育", "医疗保障", "退役军人", "农村土地", "棚户区改造", "招生",
-    "审计", "环境影响评价", "政府采购", "重大项目", "价格收费", "国有企业", "统计数据", "户籍管理", "婚姻登记",
-    "殡葬改革", "残疾人", "未成年人保护", "地质灾害", "森林防火", "河长制", "垃圾分类", "营商环境", "招商引资",
-    "旅游景区", "体育场馆", "公共文化", "广播电视", "知识产权", "药品监管", "疾病预防", "老旧小区", "物业管理",
-    "燃气安全", "供水供电", "海洋渔业", "畜牧兽医", "粮食储备", "高标准农田", "碳达峰", "数字政府", "城乡低保",
-    "学前教育", "职业教育", "困难群众", "农民工工资", "安置补偿", "耕地保护", "大气污染", "污水处理", "防汛抗旱",
-    "危险化学品", "特种设备", "校外培训", "中小企业", "乡村旅游", "冷链物流", "电动自行车", "网约车", "房屋征收",
+# the sample topics of archive.samples, and rarer ones, so the corpus has a long tail
+TOPICS = SAMPLE_TOPICS + [
+    "高标准农田", "碳达峰", "数字政府", "城乡低保", "学前教育", "职业教育", "困难群众", "农民工工资", "安置补偿",
+    "耕地保护", "大气污染", "污水处理", "防汛抗旱", "危险化学品", "特种设备", "校外培训", "中小企业", "乡村旅游",
+    "冷链物流", "电动自行车", "网约车", "房屋征收",
 ]
 _TOPIC_WEIGHTS = [1.0 / (i + 1) ** 1.05 for i in range(len(TOPICS))]
 TOPIC_TEMPLATES = ["做好{w}领域信息公开", "{w}相关政策解读", "公开{w}工作进展", "回应{w}方面的社会关切",

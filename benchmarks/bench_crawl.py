@@ -44,6 +44,19 @@ SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQU
             "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False}
 
 
+def fresh_crawl_cmd(url: str, db: str) -> list[str]:
+    """`nianbao crawl` of url into db with the benchmark's SETTINGS, db and its resume journal
+    removed first (every run starts from nothing)."""
+    for p in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(p):
+            os.remove(p)
+    shutil.rmtree(db + ".crawl", ignore_errors=True)
+    cmd = [sys.executable, "-m", "nianbao", "crawl", url, "--db", db, "--no-js", "--quiet"]
+    for k, v in SETTINGS.items():
+        cmd += ["-s", f"{k}={v}"]
+    return cmd
+
+
 def free_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -285,14 +298,7 @@ def main() -> None:
                 pages, reports = c["pages"], c["reports"]
             else:
                 db = os.path.join(work, "bench.db")
-                for p in (db, db + "-wal", db + "-shm"):
-                    if os.path.exists(p):
-                        os.remove(p)
-                shutil.rmtree(db + ".crawl", ignore_errors=True)
-                cmd = [sys.executable, "-m", "nianbao", "crawl", url, "--db", db, "--no-js", "--quiet"]
-                for k, v in SETTINGS.items():
-                    cmd += ["-s", f"{k}={v}"]
-                cmd += ["-s", "NIANBAO_PROGRESS=False"]
+                cmd = fresh_crawl_cmd(url, db) + ["-s", "NIANBAO_PROGRESS=False"]
                 r = run_measured(cmd, env, work)
                 import sqlite3
 

@@ -41,7 +41,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
-from bench_crawl import SETTINGS, _children, _cpu_s, _pss_kb, _rss_kb, free_port, generate, start_nginx  # noqa: E402
+from bench_crawl import _children, _cpu_s, _pss_kb, _rss_kb, free_port, fresh_crawl_cmd, generate, start_nginx  # noqa: E402
 
 
 def start_redis(workdir: str) -> tuple[subprocess.Popen, str]:
@@ -93,13 +93,7 @@ def _pages(db: str) -> int:
 
 def run_mode(mode: str, url: str, redis_url: str, work: str, warmup: float, window: float, full: bool) -> dict:
     db = os.path.join(work, f"{mode}.db")
-    for p in (db, db + "-wal", db + "-shm"):
-        if os.path.exists(p):
-            os.remove(p)
-    shutil.rmtree(db + ".crawl", ignore_errors=True)
-    cmd = [sys.executable, "-m", "nianbao", "crawl", url, "--db", db, "--no-js", "--quiet"]
-    for k, v in SETTINGS.items():
-        cmd += ["-s", f"{k}={v}"]
+    cmd = fresh_crawl_cmd(url, db)
     # the generated column declares 2,500 TRS pages; a real column has far fewer, and the crawl's
     # trap guard (NIANBAO_MAX_TRS_PAGES = 500) would stop --full at 10,000 reports
     cmd += ["-s", "NIANBAO_PROGRESS=False", "-s", "NIANBAO_MAX_TRS_PAGES=100000"]
