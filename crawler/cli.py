@@ -175,6 +175,9 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
     # N workers on N cores do not compete with 2N pool processes
     if "NIANBAO_PARSE_WORKERS" not in ov:
         wov["NIANBAO_PARSE_WORKERS"] = -1
+    # the writer shows progress and the summary; N workers' INFO logs would bury them
+    if "LOG_LEVEL" not in ov:
+        wov["LOG_LEVEL"] = "WARNING"
     from crawler.writer import run_distributed, summary_lines
 
     progress = None if args.quiet or str(ov.get("NIANBAO_PROGRESS", "1")).lower() in ("0", "false") else (

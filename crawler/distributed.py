@@ -500,11 +500,17 @@ class WorkerCoordinator:
             time.sleep(0.2)
         if self.server.exists(k.done):
             log.warning("this crawl is already finished (%s): nothing to do", k.done)
-        self.server.set(k.alive + self.wid, f"{socket.gethostname()} {os.getpid()}", ex=ALIVE_TTL)
+        self._heartbeat()
         self.server.sadd(k.workers, self.wid)
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(0.5, now=False)
         log.info("worker %s joined crawl %s", self.wid, self.server.get(k.crawl))
+
+    def _heartbeat(self) -> None:
+        """alive:<worker> = "host pid" for ALIVE_TTL seconds (a writer on the same host can also
+        tell at once whether that process still exists)."""
+        assert self.keys is not None
+        self.server.set(self.keys.alive + self.wid, f"{socket.gethostname()} {os.getpid()}", ex=ALIVE_TTL)
 
     def _scheduler(self) -> Any:
         slot = getattr(self.crawler.engine, "_slot", None)
@@ -516,7 +522,7 @@ class WorkerCoordinator:
         self._ticks += 1
         assert self.keys is not None
         if self._ticks % 10 == 1:
-            self.server.set(self.keys.alive + self.wid, f"{socket.gethostname()} {os.getpid()}", ex=ALIVE_TTL)
+            self._heartbeat()
         if (sched := self._scheduler()) is not None:
             sched.ack_finished()
         if writer_gone(self.writer_pid) and not self.stopping:
