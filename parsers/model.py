@@ -18,6 +18,36 @@ class ParseError(Exception):
 
 
 @dataclass
+class Doubt:
+    """Why the parser is unsure of something it outputs (contract: `doubts`).
+
+    Kept apart from `checks`: a check says the *report's* numbers disagree; a doubt says the
+    *parser* may be wrong. `kind` is one of DOUBT_KINDS; `where` names the table/row/cell or page;
+    `detail` is a short human reason.
+    """
+
+    kind: str
+    where: str = ""
+    detail: str = ""
+
+
+# Every kind a doubt can have; each one makes the report `needs_review`.
+DOUBT_KINDS = (
+    "placed_by_position",   # a cell placed by its position only (no readable header)
+    "not_placed",           # a printed value that could not be placed on a key
+    "no_header",            # a table whose column header was not found
+    "table_cut_short",      # rows of a table missing (e.g. (七)总计 or 四、 never printed)
+    "column_ambiguous",     # two column assignments fit the arithmetic equally well
+    "row_uncertain",        # a row matched by a weak label similarity
+    "truncated_source",     # truncated PDF/DOCX/HTML
+    "unreadable_page",      # a PDF page that could not be read
+    "numbering_lost",       # DOCX automatic numbering not recovered
+    "ocr_cell",             # a cell read by OCR with low confidence
+    "ocr_page",             # a page or picture read by OCR
+)
+
+
+@dataclass
 class Document:
     """A source reduced to text and table grids, before any report logic."""
 
@@ -29,6 +59,7 @@ class Document:
     raw_text: str = ""  # everything visible on the page, chrome included (for `site` facts)
     title_hint: str = ""  # <title> or first heading
     title_hints: list[str] = field(default_factory=list)  # candidates for the title, best first
+    doubts: list[Doubt] = field(default_factory=list)  # the extractor's own doubts (truncated, unreadable page …)
 
 
 @dataclass
@@ -65,9 +96,17 @@ class Report:
     notes: list[str] = field(default_factory=list)  # why a cell is null, what was guessed
     format: str = "html"
     agency_kind: Optional[str] = None  # "government" or "department": picks the legal deadline
+    doubts: list[Doubt] = field(default_factory=list)  # why the parser is unsure; empty when sure
+
+    @property
+    def needs_review(self) -> bool:
+        """True when the parser is not sure of every value it gives (contract: `needs_review`)."""
+        return bool(self.doubts)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["needs_review"] = self.needs_review
+        return d
 
     @property
     def failed_checks(self) -> list[Check]:

@@ -67,4 +67,5 @@ def build_report(doc: Document) -> Report:
         table2=table2, table3=table3, table4=table4,
         checks=run_checks(table3, table4, md.year, md.published, md.agency_kind),
         notes=notes, format=doc.format, agency_kind=md.agency_kind,
+        doubts=list(doc.doubts),
     )
