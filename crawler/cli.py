@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import subprocess
@@ -26,7 +27,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", "-O", help="also write the reports to this feed file (.jsonl, .json, .csv)")
     p.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
                    help="any Scrapy/nianbao setting, e.g. -s DOWNLOAD_DELAY=1")
-    p.add_argument("--quiet", "-q", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", "-q", action="store_true", help="no live progress line: the closing summary only")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="Scrapy's log on the terminal (default: in <db>.log beside the archive)")
     p.add_argument("--redis", metavar="URL",
                    help="distributed mode: share the frontier through this Redis (redis://host:6379/0); "
                         "this process is the one archive writer")
@@ -105,8 +108,26 @@ def _parse_sets(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def log_to_file(args: argparse.Namespace, ov: dict[str, Any]) -> str | None:
+    """Quiet by default: Scrapy's log (settings, stats, every warning) goes to <db>.log, the terminal
+    keeps the progress line and the summary; -v puts the log back on the terminal."""
+    if args.verbose:
+        return None
+    path = str(ov.get("LOG_FILE") or f"{args.db}.log")
+    ov["LOG_FILE"] = path
+    ov.setdefault("LOG_FILE_APPEND", False)  # the log of the last run
+    return path
+
+
+def quiet_pdfminer() -> None:
+    """pdfminer warns "Could not get FontBBox …" for each font of many real PDFs: noise, not news."""
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
+
+    from archive.dbfile import archive_problem
 
     for u in args.urls:
         if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname:
@@ -114,6 +135,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             return 2
     if args.portals and not os.path.exists(args.portals):
         print(f"nianbao crawl: portal registry not found: {args.portals}", file=sys.stderr)
+        return 2
+    problem = archive_problem(args.db)
+    if problem:
+        print(f"nianbao crawl: --db {args.db} {problem}", file=sys.stderr)
         return 2
     ov = _parse_sets(args.set)
     if "NIANBAO_ALLOW_PRIVATE" in ov:
@@ -126,7 +151,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.no_js:
         ov["NIANBAO_JS"] = "off"
     if args.quiet:
-        ov.setdefault("LOG_LEVEL", "WARNING")
+        ov.setdefault("NIANBAO_PROGRESS_LINE", False)
+    log_file = log_to_file(args, ov)
+    quiet_pdfminer()
     if args.output:
         fmt = {"jsonl": "jsonlines", "json": "json", "csv": "csv", "xml": "xml"}.get(
             args.output.rsplit(".", 1)[-1].lower(), "jsonlines")
@@ -134,8 +161,18 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.redis or args.workers is not None:
         return cmd_crawl_distributed(args, ov)
     stats = run_crawl(args.urls, args.db, args.portals, args.max_pages, ov, args.fresh, args.jobdir)
-    reason = stats.get("finish_reason")
-    return 0 if reason in ("finished", "closespider_pagecount") else 1
+    if log_file:
+        print(f"  log             {log_file}", file=sys.stderr)
+    return exit_status(stats)
+
+
+def exit_status(stats: dict[str, Any]) -> int:
+    """0 when the crawl ran to its end (or to --max-pages) and at least one start URL answered."""
+    if stats.get("finish_reason") not in ("finished", "closespider_pagecount"):
+        return 1
+    if not stats.get("start_ok") and not stats.get("resumed_skipped"):
+        return 1  # every start URL was 404/410, unreachable or forbidden: nothing was crawled
+    return 0
 
 
 # per-host politeness of one process, shared out among N local workers unless set with -s (the
@@ -175,9 +212,16 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
     # N workers on N cores do not compete with 2N pool processes
     if "NIANBAO_PARSE_WORKERS" not in ov:
         wov["NIANBAO_PARSE_WORKERS"] = -1
-    # the writer shows progress and the summary; N workers' INFO logs would bury them
-    if "LOG_LEVEL" not in ov:
+    # the writer shows progress and the summary; N workers' logs would bury them: they go to
+    # <db>.log (appended to by every worker), or with -v warnings only on the terminal
+    log_file = ov.get("LOG_FILE")
+    if log_file:
+        open(log_file, "w").close()
+        ov["LOG_FILE_APPEND"] = wov["LOG_FILE_APPEND"] = True
+        wov["LOG_FILE"] = log_file
+    elif "LOG_LEVEL" not in ov:
         wov["LOG_LEVEL"] = "WARNING"
+    from crawler.runtime import failure_lines
     from crawler.writer import run_distributed, summary_lines
 
     progress = None if args.quiet or str(ov.get("NIANBAO_PROGRESS", "1")).lower() in ("0", "false") else (
@@ -186,8 +230,13 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
         print(f"nianbao crawl: {workers} workers, frontier in {args.redis}, archive {args.db}", file=sys.stderr)
     stats = run_distributed(args.urls, args.db, args.redis, workers, args.portals, ov, args.output,
                             worker_overrides=wov, on_progress=progress, fresh=args.fresh)
-    print("\n".join(summary_lines(stats)), file=sys.stderr)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    lines = summary_lines(stats) + failure_lines(args.db, stats.get("crawl_id"))
+    if stats.get("finish_reason") == "finished" and not stats.get("start_ok"):
+        lines.append("  no start URL could be crawled")
+    if log_file:
+        lines.append(f"  log             {log_file}")
+    print("\n".join(lines), file=sys.stderr)
+    return exit_status(stats) if stats.get("finish_reason") == "finished" else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

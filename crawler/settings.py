@@ -15,7 +15,8 @@ NIANBAO_ARCHIVE_CLASS = "archive.store:Archive"
 NIANBAO_PARSER = "parsers:parse_bytes"  # runs in the parse process pool
 NIANBAO_PARSE_WORKERS = 0  # 0 = one per core; -1 = in-process thread (debugging)
 NIANBAO_JOBDIR = None  # resume journal; default "<ARCHIVE_DB>.crawl/"
-NIANBAO_PROGRESS = True  # live progress line on stderr
+NIANBAO_PROGRESS = True  # live progress line and closing summary on stderr
+NIANBAO_PROGRESS_LINE = True  # the live line (`nianbao crawl -q`: the summary only)
 NIANBAO_PROGRESS_INTERVAL = 1.0
 NIANBAO_MAX_LISTING_PAGES = 300  # per listing chain: a calendar-trap guard
 NIANBAO_MAX_TRS_PAGES = 500  # pages a TRS createPageHTML call may declare (beyond: recorded, not fetched)
