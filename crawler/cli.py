@@ -9,6 +9,8 @@ import subprocess
 import sys
 from typing import Any
 
+from crawler.registry import LEVELS
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -19,6 +21,8 @@ def register(subparsers: Any) -> None:
                     "A crawl that was killed resumes where it stopped when run again.")
     p.add_argument("urls", nargs="*", metavar="URL", help="start URLs (portal home pages or report columns)")
     p.add_argument("--portals", help="portal registry (TOML); default: the bundled crawler/portals.toml")
+    p.add_argument("--province", help="without URLs: crawl the registry's portals of this province (福建省 or 福建; 中央)")
+    p.add_argument("--level", choices=LEVELS, help="without URLs: crawl the registry's portals of this level")
     p.add_argument("--db", default="archive.db", help="archive database (default: archive.db)")
     p.add_argument("--max-pages", type=int, default=0, help="stop after N responses (0: no limit); the next run continues the crawl")
     p.add_argument("--jobdir", help="resume journal folder (default: <db>.crawl/)")
@@ -37,6 +41,18 @@ def register(subparsers: Any) -> None:
                    help="with --redis: worker processes to start here (default: one per core); 0 = only write, "
                         "workers run elsewhere (scrapy crawl reports -s NIANBAO_ROLE=worker -s REDIS_URL=...)")
     p.set_defaults(func=cmd_crawl)
+
+    r = subparsers.add_parser(
+        "portals", help="list the portal registry (and --probe which start URLs answer)",
+        description="List the portals of the registry (default: the bundled crawler/portals.toml), "
+                    "filtered by province and level; --probe asks each start URL once and reports "
+                    "what it answered (needs the network).")
+    r.add_argument("--portals", help="portal registry (TOML); default: the bundled crawler/portals.toml")
+    r.add_argument("--province", help="福建省 or 福建; 中央 for central bodies")
+    r.add_argument("--level", choices=LEVELS)
+    r.add_argument("--probe", action="store_true", help="GET each start URL and report its answer")
+    r.add_argument("--timeout", type=float, default=15.0, help="seconds per start URL with --probe (default 15)")
+    r.set_defaults(func=cmd_portals)
 
     d = subparsers.add_parser(
         "demo", help="serve the bundled sample portal, crawl it into archive.db, then publish it",
@@ -136,6 +152,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.portals and not os.path.exists(args.portals):
         print(f"nianbao crawl: portal registry not found: {args.portals}", file=sys.stderr)
         return 2
+    if args.province or args.level:
+        if args.urls:
+            print("nianbao crawl: --province/--level choose portals from the registry: give no URLs", file=sys.stderr)
+            return 2
+        chosen = registry_selection(args.portals, args.province, args.level, "nianbao crawl")
+        if isinstance(chosen, int):
+            return chosen
+        args.portals = chosen
     problem = archive_problem(args.db)
     if problem:
         print(f"nianbao crawl: --db {args.db} {problem}", file=sys.stderr)
@@ -164,6 +188,54 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if log_file:
         print(f"  log             {log_file}", file=sys.stderr)
     return exit_status(stats)
+
+
+def registry_selection(path: str | None, province: str | None, level: str | None, prog: str) -> str | int:
+    """A registry file with the chosen portals only (for the spider), or an exit status."""
+    import tempfile
+
+    from crawler.registry import RegistryError, load_registry, select, toml_text
+
+    try:
+        chosen = select(load_registry(path), province, level)
+    except RegistryError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    if not chosen:
+        print(f"{prog}: no portal of the registry matches"
+              + (f" --province {province}" if province else "") + (f" --level {level}" if level else ""),
+              file=sys.stderr)
+        return 1
+    fd, out = tempfile.mkstemp(prefix="nianbao-portals-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(toml_text(chosen))
+    print(f"{prog}: {len(chosen)} portals of the registry", file=sys.stderr)
+    return out
+
+
+def cmd_portals(args: argparse.Namespace) -> int:
+    from crawler.registry import RegistryError, load_registry, select
+
+    try:
+        portals = select(load_registry(args.portals), args.province, args.level)
+    except RegistryError as exc:
+        print(f"nianbao portals: {exc}", file=sys.stderr)
+        return 2
+    if not args.probe:
+        for p in portals:
+            print("\t".join([p.province, p.level, p.name, " ".join(p.start_urls), p.cms or ""]))
+        print(f"{len(portals)} portals", file=sys.stderr)
+        return 0
+    from crawler.registry.probe import probe_all
+
+    answered = 0
+    total = 0
+    for p, url, answer in probe_all(portals, timeout=args.timeout):
+        total += 1
+        answered += answer.ok
+        print("\t".join([answer.text, p.province, p.name, url]), flush=True)
+    print(f"{answered} of {total} start URLs answered", file=sys.stderr)
+    return 0 if answered == total else 1
 
 
 def exit_status(stats: dict[str, Any]) -> int:
