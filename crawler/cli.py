@@ -143,8 +143,6 @@ def quiet_pdfminer() -> None:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
-    from archive.dbfile import archive_problem
-
     for u in args.urls:
         if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname:
             print(f"nianbao crawl: not an http(s) URL: {u}", file=sys.stderr)
@@ -160,6 +158,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if isinstance(chosen, int):
             return chosen
         args.portals = chosen
+        try:
+            return cmd_crawl_portals(args)
+        finally:
+            os.unlink(chosen)
+    return cmd_crawl_portals(args)
+
+
+def cmd_crawl_portals(args: argparse.Namespace) -> int:
+    from archive.dbfile import archive_problem
+
     problem = archive_problem(args.db)
     if problem:
         print(f"nianbao crawl: --db {args.db} {problem}", file=sys.stderr)
