@@ -330,7 +330,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         stats = run_crawl([server.url], args.db, overrides={
             "NIANBAO_JS": "off", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-            "LOG_LEVEL": "WARNING"})
+            "LOG_FILE": f"{args.db}.log", "LOG_FILE_APPEND": False})
     finally:
         server.stop()
     print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)
