@@ -67,7 +67,7 @@ def cms_of(url: str) -> str | None:
 
 SOURCES = {
     "pages": "a stored public copy of the report page (search tool, pages corpus)",
-    "github-code": "a public crawler project's start URLs (search tool, code index)",
+    "github-code": "a public repository file, mostly crawler start URLs (search tool, code index)",
     "known-portals.tsv": "shared/portals/known-portals.tsv (public copies of the sites)",
 }
 
