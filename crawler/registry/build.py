@@ -9,7 +9,7 @@ where it was seen, notes. The start URL is read from the URL seen, never made up
   at that folder (…/zfxxgknb/202401/t20240122_1.html → …/zfxxgknb/);
 * a dynamic report page of the Hanweb xxgk module (xxgkAnnualReport.jsp?…) is itself the column;
 * a Hanweb JCMS article (/art/2024/1/30/art_….html), an Anhui platform page
-  (/public/content/…, /XxgkAnnualReport/show/…) or a CMS page whose folder is only a date
+  (/public/content/…, /XxgkAnnualReport/show/…), a Sichuan platform page (/gongkai/show/…) or a CMS page whose folder is only a date
   (/cms/html/<site>/<date>/…) says nothing about the column: the crawl starts at the site's home
   page and finds the column there;
 * anything else starts at the folder of the URL seen, date folders (202401/, 2023-01-25/) removed.
@@ -26,7 +26,7 @@ from crawler.registry import BUNDLED, LEVELS, Portal, province_name, toml_text
 EVIDENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evidence.tsv")
 _COLUMN = re.compile(r"^[a-z_]*(nb|ndbg|ndgzbg|gknbxq)(_\d+)?$", re.I)  # zfxxgknb, xxgknb_97166, bgtndbg, …
 _DATE_DIR = re.compile(r"^(\d{1,2}|\d{4}n?|\d{6}|\d{8}|\d{2}-\d{2}|\d{4}-\d{2}(-\d{2})?)$")
-_HOME_ONLY = re.compile(r"/art/\d{4}/|/UserData/DocHtml/|/public/content/|/XxgkAnnualReport/show/|/cms/html/|/gkmlpt/content/|/contents/\d+/\d+\.html$")
+_HOME_ONLY = re.compile(r"/art/\d{4}/|/UserData/DocHtml/|/public/content/|/XxgkAnnualReport/show/|/cms/html/|/gkmlpt/content/|/gongkai/show/|/contents/\d+/\d+\.html$")
 
 
 def column_of(url: str) -> tuple[str, bool]:
