@@ -26,7 +26,7 @@ from crawler.registry import BUNDLED, LEVELS, Portal, province_name, toml_text
 EVIDENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evidence.tsv")
 _COLUMN = re.compile(r"^[a-z_]*(nb|ndbg|ndgzbg|gknbxq)(_?\d+)?$", re.I)  # zfxxgknb, xxgknb_97166, zfxxgknb49, bgtndbg, …
 _DATE_DIR = re.compile(r"^(\d{1,2}|\d{4}n?|\d{6}|\d{8}|\d{2}-\d{2}|\d{4}-\d{2}(-\d{2})?)$")
-_HOME_ONLY = re.compile(r"/art/\d{4}/|/UserData/DocHtml/|/public/content/|/XxgkAnnualReport/show/|/cms/html/|/gkmlpt/content/|/gongkai/show/|/contents/\d+/\d+\.html$")
+_HOME_ONLY = re.compile(r"/art/\d{4}/|/UserData/DocHtml/|/public/content/|/(Xxgk|Openness)AnnualReport/show/|/cms/html/|/gkmlpt/content/|/gongkai/show/|/contents/\d+/\d+\.html$")
 
 
 def column_of(url: str) -> tuple[str, bool]:
