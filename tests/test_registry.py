@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_every_bundled_entry_parses_and_rests_on_a_url_seen() -> None:
     portals = load_registry()
-    assert len(portals) >= 100
+    assert len(portals) >= 300
     for p in portals:
         assert p.province in PROVINCES and p.level in LEVELS, p
         assert p.source, p.name
@@ -35,7 +35,7 @@ def test_every_bundled_entry_parses_and_rests_on_a_url_seen() -> None:
     assert len({tuple(p.start_urls) for p in portals}) == len(portals)  # one entry per start URL
     levels = Counter(p.level for p in portals)
     assert all(levels[lv] for lv in LEVELS)
-    assert len({p.province for p in portals}) >= 30
+    assert len({p.province for p in portals}) == len(PROVINCES)  # all 31 divisions and 中央
     # the bundled file is what the builder makes of the evidence file (nothing added by hand)
     built = [(b.name, b.start_urls, b.seen) for b in portals_from_evidence()]
     assert built == [(p.name, p.start_urls, p.seen) for p in portals]
@@ -48,6 +48,13 @@ def test_the_start_url_is_the_report_column_of_the_url_seen() -> None:
         "https://lxs.gov.cn/lxs/zwgk/xxgkndbg/", True)
     assert column_of("https://shanghai.gov.cn/nw12344/20230331/4a03b5fa47ae4c73b7ec42801de6be66.html") == (
         "https://shanghai.gov.cn/nw12344/", True)
+    # a report folder with a numeric suffix is still the column (Inner Mongolia, Tianjin portals)
+    assert column_of("http://www.kyzq.gov.cn/kyzq/zfxxgk27/zfxxgknb49/5839514/5886782/index.html") == (
+        "http://www.kyzq.gov.cn/kyzq/zfxxgk27/zfxxgknb49/", True)
+    # Sichuan and Anhui platform article pages say nothing about their column either
+    assert column_of("https://lzq.gov.cn/gongkai/show/20240220114451305.html") == ("https://lzq.gov.cn/", False)
+    assert column_of("https://www.tl.gov.cn/openness/OpennessAnnualReport/show/3475.html") == (
+        "https://www.tl.gov.cn/", False)
     # a JCMS article says nothing about its column: start at the home page
     assert column_of("https://www.tonglu.gov.cn/art/2024/1/17/art_1229140160_87194.html") == (
         "https://www.tonglu.gov.cn/", False)
