@@ -93,8 +93,14 @@ def cmd_add(args) -> int:
 def cmd_check(args) -> int:
     from .store import Archive
 
+    from .dbfile import archive_problem
+
     if not os.path.exists(args.db):
         print(f"nianbao archive check: {args.db}: no such file", file=sys.stderr)
+        return 2
+    problem = archive_problem(args.db)
+    if problem:
+        print(f"nianbao archive check: {args.db} {problem}", file=sys.stderr)
         return 2
     with Archive(args.db) as db:
         problems = db.integrity_check()

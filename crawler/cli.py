@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from typing import Any
+
+from crawler.registry import LEVELS
 
 
 def register(subparsers: Any) -> None:
@@ -18,6 +21,8 @@ def register(subparsers: Any) -> None:
                     "A crawl that was killed resumes where it stopped when run again.")
     p.add_argument("urls", nargs="*", metavar="URL", help="start URLs (portal home pages or report columns)")
     p.add_argument("--portals", help="portal registry (TOML); default: the bundled crawler/portals.toml")
+    p.add_argument("--province", help="without URLs: crawl the registry's portals of this province (福建省 or 福建; 中央)")
+    p.add_argument("--level", choices=LEVELS, help="without URLs: crawl the registry's portals of this level")
     p.add_argument("--db", default="archive.db", help="archive database (default: archive.db)")
     p.add_argument("--max-pages", type=int, default=0, help="stop after N responses (0: no limit); the next run continues the crawl")
     p.add_argument("--jobdir", help="resume journal folder (default: <db>.crawl/)")
@@ -26,7 +31,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", "-O", help="also write the reports to this feed file (.jsonl, .json, .csv)")
     p.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE",
                    help="any Scrapy/nianbao setting, e.g. -s DOWNLOAD_DELAY=1")
-    p.add_argument("--quiet", "-q", action="store_true", help="only warnings and the summary")
+    p.add_argument("--quiet", "-q", action="store_true", help="no live progress line: the closing summary only")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="Scrapy's log on the terminal (default: in <db>.log beside the archive)")
     p.add_argument("--redis", metavar="URL",
                    help="distributed mode: share the frontier through this Redis (redis://host:6379/0); "
                         "this process is the one archive writer")
@@ -34,6 +41,18 @@ def register(subparsers: Any) -> None:
                    help="with --redis: worker processes to start here (default: one per core); 0 = only write, "
                         "workers run elsewhere (scrapy crawl reports -s NIANBAO_ROLE=worker -s REDIS_URL=...)")
     p.set_defaults(func=cmd_crawl)
+
+    r = subparsers.add_parser(
+        "portals", help="list the portal registry (and --probe which start URLs answer)",
+        description="List the portals of the registry (default: the bundled crawler/portals.toml), "
+                    "filtered by province and level; --probe asks each start URL once and reports "
+                    "what it answered (needs the network).")
+    r.add_argument("--portals", help="portal registry (TOML); default: the bundled crawler/portals.toml")
+    r.add_argument("--province", help="福建省 or 福建; 中央 for central bodies")
+    r.add_argument("--level", choices=LEVELS)
+    r.add_argument("--probe", action="store_true", help="GET each start URL and report its answer")
+    r.add_argument("--timeout", type=float, default=15.0, help="seconds per start URL with --probe (default 15)")
+    r.set_defaults(func=cmd_portals)
 
     d = subparsers.add_parser(
         "demo", help="serve the bundled sample portal, crawl it into archive.db, then publish it",
@@ -105,6 +124,22 @@ def _parse_sets(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def log_to_file(args: argparse.Namespace, ov: dict[str, Any]) -> str | None:
+    """Quiet by default: Scrapy's log (settings, stats, every warning) goes to <db>.log, the terminal
+    keeps the progress line and the summary; -v puts the log back on the terminal."""
+    if args.verbose:
+        return None
+    path = str(ov.get("LOG_FILE") or f"{args.db}.log")
+    ov["LOG_FILE"] = path
+    ov.setdefault("LOG_FILE_APPEND", False)  # the log of the last run
+    return path
+
+
+def quiet_pdfminer() -> None:
+    """pdfminer warns "Could not get FontBBox …" for each font of many real PDFs: noise, not news."""
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
@@ -114,6 +149,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             return 2
     if args.portals and not os.path.exists(args.portals):
         print(f"nianbao crawl: portal registry not found: {args.portals}", file=sys.stderr)
+        return 2
+    if args.province or args.level:
+        if args.urls:
+            print("nianbao crawl: --province/--level choose portals from the registry: give no URLs", file=sys.stderr)
+            return 2
+        chosen = registry_selection(args.portals, args.province, args.level, "nianbao crawl")
+        if isinstance(chosen, int):
+            return chosen
+        args.portals = chosen
+        try:
+            return cmd_crawl_portals(args)
+        finally:
+            os.unlink(chosen)
+    return cmd_crawl_portals(args)
+
+
+def cmd_crawl_portals(args: argparse.Namespace) -> int:
+    from archive.dbfile import archive_problem
+
+    problem = archive_problem(args.db)
+    if problem:
+        print(f"nianbao crawl: --db {args.db} {problem}", file=sys.stderr)
         return 2
     ov = _parse_sets(args.set)
     if "NIANBAO_ALLOW_PRIVATE" in ov:
@@ -126,7 +183,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.no_js:
         ov["NIANBAO_JS"] = "off"
     if args.quiet:
-        ov.setdefault("LOG_LEVEL", "WARNING")
+        ov.setdefault("NIANBAO_PROGRESS_LINE", False)
+    log_file = log_to_file(args, ov)
+    quiet_pdfminer()
     if args.output:
         fmt = {"jsonl": "jsonlines", "json": "json", "csv": "csv", "xml": "xml"}.get(
             args.output.rsplit(".", 1)[-1].lower(), "jsonlines")
@@ -134,8 +193,66 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.redis or args.workers is not None:
         return cmd_crawl_distributed(args, ov)
     stats = run_crawl(args.urls, args.db, args.portals, args.max_pages, ov, args.fresh, args.jobdir)
-    reason = stats.get("finish_reason")
-    return 0 if reason in ("finished", "closespider_pagecount") else 1
+    if log_file:
+        print(f"  log             {log_file}", file=sys.stderr)
+    return exit_status(stats)
+
+
+def registry_selection(path: str | None, province: str | None, level: str | None, prog: str) -> str | int:
+    """A registry file with the chosen portals only (for the spider), or an exit status."""
+    import tempfile
+
+    from crawler.registry import RegistryError, load_registry, select, toml_text
+
+    try:
+        chosen = select(load_registry(path), province, level)
+    except RegistryError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    if not chosen:
+        print(f"{prog}: no portal of the registry matches"
+              + (f" --province {province}" if province else "") + (f" --level {level}" if level else ""),
+              file=sys.stderr)
+        return 1
+    fd, out = tempfile.mkstemp(prefix="nianbao-portals-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(toml_text(chosen))
+    print(f"{prog}: {len(chosen)} portals of the registry", file=sys.stderr)
+    return out
+
+
+def cmd_portals(args: argparse.Namespace) -> int:
+    from crawler.registry import RegistryError, load_registry, select
+
+    try:
+        portals = select(load_registry(args.portals), args.province, args.level)
+    except RegistryError as exc:
+        print(f"nianbao portals: {exc}", file=sys.stderr)
+        return 2
+    if not args.probe:
+        for p in portals:
+            print("\t".join([p.province, p.level, p.name, " ".join(p.start_urls), p.cms or ""]))
+        print(f"{len(portals)} portals", file=sys.stderr)
+        return 0
+    from crawler.registry.probe import probe_all
+
+    answered = 0
+    total = 0
+    for p, url, answer in probe_all(portals, timeout=args.timeout):
+        total += 1
+        answered += answer.ok
+        print("\t".join([answer.text, p.province, p.name, url]), flush=True)
+    print(f"{answered} of {total} start URLs answered", file=sys.stderr)
+    return 0 if answered == total else 1
+
+
+def exit_status(stats: dict[str, Any]) -> int:
+    """0 when the crawl ran to its end (or to --max-pages) and at least one start URL answered."""
+    if stats.get("finish_reason") not in ("finished", "closespider_pagecount"):
+        return 1
+    if not stats.get("start_ok") and not stats.get("resumed_skipped"):
+        return 1  # every start URL was 404/410, unreachable or forbidden: nothing was crawled
+    return 0
 
 
 # per-host politeness of one process, shared out among N local workers unless set with -s (the
@@ -175,9 +292,16 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
     # N workers on N cores do not compete with 2N pool processes
     if "NIANBAO_PARSE_WORKERS" not in ov:
         wov["NIANBAO_PARSE_WORKERS"] = -1
-    # the writer shows progress and the summary; N workers' INFO logs would bury them
-    if "LOG_LEVEL" not in ov:
+    # the writer shows progress and the summary; N workers' logs would bury them: they go to
+    # <db>.log (appended to by every worker), or with -v warnings only on the terminal
+    log_file = ov.get("LOG_FILE")
+    if log_file:
+        open(log_file, "w").close()
+        ov["LOG_FILE_APPEND"] = wov["LOG_FILE_APPEND"] = True
+        wov["LOG_FILE"] = log_file
+    elif "LOG_LEVEL" not in ov:
         wov["LOG_LEVEL"] = "WARNING"
+    from crawler.runtime import failure_lines
     from crawler.writer import run_distributed, summary_lines
 
     progress = None if args.quiet or str(ov.get("NIANBAO_PROGRESS", "1")).lower() in ("0", "false") else (
@@ -186,8 +310,13 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
         print(f"nianbao crawl: {workers} workers, frontier in {args.redis}, archive {args.db}", file=sys.stderr)
     stats = run_distributed(args.urls, args.db, args.redis, workers, args.portals, ov, args.output,
                             worker_overrides=wov, on_progress=progress, fresh=args.fresh)
-    print("\n".join(summary_lines(stats)), file=sys.stderr)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    lines = summary_lines(stats) + failure_lines(args.db, stats.get("crawl_id"))
+    if stats.get("finish_reason") == "finished" and not stats.get("start_ok"):
+        lines.append("  no start URL could be crawled")
+    if log_file:
+        lines.append(f"  log             {log_file}")
+    print("\n".join(lines), file=sys.stderr)
+    return exit_status(stats) if stats.get("finish_reason") == "finished" else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -201,7 +330,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         stats = run_crawl([server.url], args.db, overrides={
             "NIANBAO_JS": "off", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-            "LOG_LEVEL": "WARNING"})
+            "LOG_FILE": f"{args.db}.log", "LOG_FILE_APPEND": False})
     finally:
         server.stop()
     print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)

@@ -8,9 +8,9 @@ worker:
 
 * the frontier is shared: scrapy-redis' scheduler with a priority queue in Redis
   (`RedisScheduler`, `RedisPriorityQueue`), and a shared duplicate filter (`RedisDupeFilter`) that
-  keys a page as the spider's own filter does (`listing/` and `listing/index.html` are one page),
-  never filters a redirect hop (a loop must end as "max redirections", as in one process), and
-  takes over from the spider's per-process filter (`NIANBAO_SPIDER_DEDUP=False`);
+  keys a page exactly as a one-process crawl does (`crawler.dupefilter.page_fingerprint`:
+  `listing/` and `listing/index.html` are one page) and lets a redirect loop's hops through (a
+  loop must end as "max redirections", as in one process);
 * nothing is written to SQLite: every page record (URL, status, headers, zlib body + sha256, time,
   parse result, links, error) goes to a Redis list (`RedisItemPipeline`), and the single archive
   writer (`crawler.writer`, the `nianbao crawl --redis` process) stores it with the same
@@ -195,11 +195,10 @@ class DistributedAddon:
             raise ValueError("NIANBAO_ROLE=worker needs REDIS_URL (e.g. -s REDIS_URL=redis://host:6379/0)")
         from crawler.pipelines import ArchivePipeline
 
-        forced = {  # what correctness needs: a shared frontier and filter, no per-process filter
+        forced = {  # what correctness needs: a shared frontier and filter
             "SCHEDULER": "crawler.distributed.RedisScheduler",
             "DUPEFILTER_CLASS": "crawler.distributed.RedisDupeFilter",
             "SCHEDULER_PERSIST": True,  # a worker that ends must not clear the others' queue
-            "NIANBAO_SPIDER_DEDUP": False,
         }
         for k, v in forced.items():
             settings.set(k, v, "cmdline")
@@ -240,8 +239,8 @@ class RedisPriorityQueue(_scrapy_redis()[1].PriorityQueue):
 
 
 class RedisDupeFilter(_scrapy_redis()[2].RFPDupeFilter):
-    """The shared filter: the spider's page key (`_dedup_key`), 20-byte digests; redirect hops
-    always pass (in one process they are never filtered either).
+    """The shared filter: `page_fingerprint` (as in one process), 20-byte digests; a redirect
+    loop's hops pass (as in one process).
 
     Every page this worker has already asked about is remembered locally (the shared set never
     forgets within a crawl, so "asked before" means "seen"): a TRS listing page names every page
@@ -254,7 +253,9 @@ class RedisDupeFilter(_scrapy_redis()[2].RFPDupeFilter):
         self.asked: set[bytes] = set()
 
     def request_seen(self, request: Any) -> bool:
-        if request.meta.get("redirect_times"):
+        from crawler.dupefilter import loops_back
+
+        if loops_back(request):
             return False
         fp = self.request_fingerprint(request)
         if fp in self.asked:
@@ -265,9 +266,9 @@ class RedisDupeFilter(_scrapy_redis()[2].RFPDupeFilter):
         return self.server.sadd(self.key, fp) == 0
 
     def request_fingerprint(self, request: Any) -> bytes:  # type: ignore[override]
-        from crawler.spiders.reports import _dedup_key
+        from crawler.dupefilter import page_fingerprint
 
-        return hashlib.sha1(f"{request.method} {_dedup_key(request.url)}".encode()).digest()
+        return page_fingerprint(request)
 
 
 class RedisScheduler(_scrapy_redis()[0].Scheduler):
@@ -279,11 +280,6 @@ class RedisScheduler(_scrapy_redis()[0].Scheduler):
 
     def open(self, spider: Any) -> None:
         self.spider = spider
-        # Scrapy creates the spider before add-ons update the settings, so the spider read
-        # NIANBAO_SPIDER_DEDUP before DistributedAddon turned it off: turn it off here, before
-        # the first request (its requests must reach the shared filter, not bypass it)
-        if hasattr(spider, "spider_dedup"):
-            spider.spider_dedup = False
         self.keys = keys = Keys(redis_prefix(spider.settings, spider.start_url_list))
         self.queue = RedisPriorityQueue(self.server, spider, keys, self.serializer, worker_id(self.crawler))
         self.df = RedisDupeFilter(self.server, keys.dupefilter,

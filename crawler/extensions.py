@@ -1,4 +1,4 @@
-"""Live progress line on stderr and the closing summary."""
+"""Live progress line on stderr and the closing summary (which names the pages that failed)."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +9,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.runtime import context_for
+from crawler.runtime import context_for, failure_lines
 
 
 class ProgressExtension:
@@ -19,6 +19,7 @@ class ProgressExtension:
         self.crawler = crawler
         self.interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", 1.0)
         self.tty = sys.stderr.isatty()
+        self.live = crawler.settings.getbool("NIANBAO_PROGRESS_LINE", True)  # -q: the summary only
         self.loop: task.LoopingCall | None = None
         self.t0 = time.monotonic()
         self._last_line = 0.0
@@ -43,12 +44,14 @@ class ProgressExtension:
         fetched = self.crawler.stats.get_value("response_received_count", 0)
         return (f"nianbao: {fetched} pages fetched ({fetched / el:.1f}/s) | reports found "
                 f"{c['found']} new {c['new']} changed {c['changed']} unchanged {c['unchanged']} "
-                f"removed {c['removed']} | errors {c['errors'] + c['parse_errors']} "
+                f"removed {c['removed']} | errors {c['errors'] + c['parse_errors'] + c['not_found']} "
                 f"404 {c['not_found']} | {el:.0f}s")
 
     def tick(self) -> None:
         context_for(self.crawler).save_progress()
         now = time.monotonic()
+        if not self.live:
+            return
         if self.tty:
             sys.stderr.write("\r\x1b[K" + self.line())
             sys.stderr.flush()
@@ -60,7 +63,7 @@ class ProgressExtension:
     def closed(self, spider: Any, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        if self.tty:
+        if self.tty and self.live:
             sys.stderr.write("\r\x1b[K")
 
     def summary(self, stats: dict[str, Any]) -> None:
@@ -75,7 +78,7 @@ class ProgressExtension:
             f"  reports found   {c['found']}: new {c['new']}, changed {c['changed']},"
             f" unchanged {c['unchanged']}, removed {c['removed']}",
             f"  not reports     {c['not_reports']} pages parsed and refused",
-            f"  errors          {c['errors'] + c['parse_errors']} (404/410: {c['not_found']}),"
+            f"  errors          {stats.get('errors', 0)} (404/410: {c['not_found']}),"
             f" robots.txt forbade {c['robots_forbidden']},"
             f" links to other hosts ignored {c['offsite_links']} (+{c['offsite_blocked']} redirects/requests refused)",
         ]
@@ -83,5 +86,9 @@ class ProgressExtension:
             lines.append(f"  JS listings rendered with Chromium: {c['rendered']}")
         if c["removal_check_skipped"]:
             lines.append("  removal check skipped: the crawl was incomplete")
+        ctx = context_for(self.crawler)
+        lines += failure_lines(ctx.db_path, stats.get("crawl_id"))
+        if not stats.get("start_ok") and not stats.get("resumed_skipped"):
+            lines.append("  no start URL could be crawled")
         sys.stderr.write("\n".join(lines) + "\n")
         sys.stderr.flush()

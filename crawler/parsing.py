@@ -8,6 +8,7 @@ when the crawl process dies, even by kill -9.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
@@ -62,6 +63,9 @@ def _worker_init(parser_path: str, crawl_pid: int) -> None:
                 pass
 
     threading.Thread(target=watchdog, name="crawl-watchdog", daemon=True).start()
+    # a worker's log has no handler but Python's last resort (the terminal): pdfminer's
+    # "Could not get FontBBox" warnings, a dozen per real PDF, would bury the progress line
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
         load_callable(parser_path)
     except Exception:  # noqa: BLE001

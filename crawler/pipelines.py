@@ -44,6 +44,8 @@ class ArchivePipeline:
         c = ctx.counters
         out: ReportItem | None = None
         page_id = None
+        if item.kind == "start":  # did any start URL answer? (the exit status says)
+            c["start_ok" if item.status is not None and item.status not in (404, 410) else "start_failed"] += 1
         if item.status is None:
             c["errors"] += 1
             db.record_error(crawl_id=ctx.crawl_id, url=item.url, reason=item.error or "no response")
@@ -125,8 +127,13 @@ class ArchivePipeline:
             "reports_unchanged": ctx.counters["unchanged"],
             "reports_removed": ctx.counters["removed"],
             "not_modified": ctx.counters["not_modified"],
-            "errors": ctx.counters["errors"] + ctx.counters["parse_errors"],
+            # every row of `errors` (404/410 answers are errors too, counted apart as well)
+            "errors": ctx.counters["errors"] + ctx.counters["parse_errors"] + ctx.counters["not_found"],
             "not_found": ctx.counters["not_found"],
+            "start_ok": ctx.counters["start_ok"],
+            "start_failed": ctx.counters["start_failed"],
+            "resumed_skipped": ctx.counters["resumed_skipped"],
+            "crawl_id": ctx.crawl_id,
             "offsite_blocked": ctx.counters["offsite_blocked"],
             "robots_forbidden": ctx.counters["robots_forbidden"],
             "finish_reason": reason,

@@ -127,3 +127,32 @@ def context_for(crawler: Any) -> CrawlContext:
         ctx = CrawlContext(crawler)
         crawler._nianbao_ctx = ctx
     return ctx
+
+
+def failure_lines(db_path: str, crawl_id: int | None, first: int = 5) -> list[str]:
+    """The summary's list of failed pages: the first few of this crawl's `errors` rows (pages that
+    failed before links refused), and the query that lists them all."""
+    import sqlite3
+    from pathlib import Path
+
+    if crawl_id is None or not os.path.exists(db_path):
+        return []
+    try:
+        con = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            total = con.execute("SELECT count(*) FROM errors WHERE crawl_id = ?", (crawl_id,)).fetchone()[0]
+            rows = con.execute(
+                "SELECT url, reason FROM errors WHERE crawl_id = ? "
+                "ORDER BY reason LIKE 'not fetched (%', id LIMIT ?", (crawl_id, first)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+    if not total:
+        return []
+    lines = [f"  failed          {total} page(s)" + (f", the first {len(rows)}:" if total > len(rows) else ":")]
+    lines += [f"    {url}  {reason[:160]}" for url, reason in rows]
+    stem = Path(db_path).stem
+    lines.append(f'  all of them: sqlite3 {db_path} "SELECT url, reason FROM errors WHERE crawl_id = {crawl_id}"'
+                 f"  (Datasette: /{stem}/errors?crawl_id={crawl_id})")
+    return lines

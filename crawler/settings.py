@@ -15,7 +15,8 @@ NIANBAO_ARCHIVE_CLASS = "archive.store:Archive"
 NIANBAO_PARSER = "parsers:parse_bytes"  # runs in the parse process pool
 NIANBAO_PARSE_WORKERS = 0  # 0 = one per core; -1 = in-process thread (debugging)
 NIANBAO_JOBDIR = None  # resume journal; default "<ARCHIVE_DB>.crawl/"
-NIANBAO_PROGRESS = True  # live progress line on stderr
+NIANBAO_PROGRESS = True  # live progress line and closing summary on stderr
+NIANBAO_PROGRESS_LINE = True  # the live line (`nianbao crawl -q`: the summary only)
 NIANBAO_PROGRESS_INTERVAL = 1.0
 NIANBAO_MAX_LISTING_PAGES = 300  # per listing chain: a calendar-trap guard
 NIANBAO_MAX_TRS_PAGES = 500  # pages a TRS createPageHTML call may declare (beyond: recorded, not fetched)
@@ -28,10 +29,10 @@ NIANBAO_HTML_MAXSIZE = 16 * 1024 * 1024  # HTML pages beyond this are not downlo
 NIANBAO_RETRY_AFTER_MAX = 60  # seconds; a longer Retry-After gives up and records the error
 NIANBAO_RETRY_BACKOFF_BASE = 1.0  # seconds; doubled on each retry when no Retry-After is given
 NIANBAO_RETRY_BACKOFF_MAX = 30.0
-# Duplicate requests are filtered by the spider itself (a set that survives resume), so Scrapy's
-# filter is bypassed (it would hide a redirect loop's second hop). A shared scrapy-redis
-# dupefilter (issue 5) needs False here.
-NIANBAO_SPIDER_DEDUP = True
+# One fetch per page: one fingerprint (Scrapy's, on canonicalize_url, with index.html, default
+# ports and http/https folded) in the one-process filter and the shared Redis one (crawler/dupefilter.py)
+REQUEST_FINGERPRINTER_CLASS = "crawler.dupefilter.PageFingerprinter"
+DUPEFILTER_CLASS = "crawler.dupefilter.PageDupeFilter"
 # JS-rendered listings: "auto" renders a listing with Chromium only when its static HTML has no
 # report or pagination links (or the portal entry says js_listing); "off" never.
 NIANBAO_JS = "auto"

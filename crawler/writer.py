@@ -425,7 +425,7 @@ def _line(ctx: Any, written: int, server: Any, keys: Keys, el: float) -> str:
     c = ctx.counters
     return (f"nianbao (writer): {written} pages stored ({written / max(el, 1e-6):.1f}/s) | reports found "
             f"{c['found']} new {c['new']} changed {c['changed']} unchanged {c['unchanged']} | errors "
-            f"{c['errors'] + c['parse_errors']} | queued {server.zcard(keys.requests)} | "
+            f"{c['errors'] + c['parse_errors'] + c['not_found']} | queued {server.zcard(keys.requests)} | "
             f"workers {server.scard(keys.workers)} | {el:.0f}s")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 import unicodedata
 from typing import Iterable
@@ -23,6 +24,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from parsers import parse_source
+
+    # pdfminer warns "Could not get FontBBox …" once per font of many real PDFs: noise on stderr,
+    # where each source that failed gets its one line
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     out = sys.stdout
     failed = 0
     json_items = []

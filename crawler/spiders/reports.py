@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import classify, middlewares
+from crawler.dupefilter import page_url as page_key
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.parsing import ParsePool
@@ -57,16 +58,6 @@ def _split(value: Any) -> list[str]:
     if isinstance(value, str):
         return [u.strip() for u in value.replace("\n", ",").split(",") if u.strip()]
     return [str(u).strip() for u in value if str(u).strip()]
-
-
-def _dedup_key(url: str) -> str:
-    """listing/ and listing/index.html are one page."""
-    parts = urlsplit(url)
-    path = parts.path
-    for tail in ("index.html", "index.htm", "index.shtml"):
-        if path.endswith("/" + tail):
-            path = path[: -len(tail)]
-    return parts._replace(path=path or "/").geturl()
 
 
 _FAILURE_TEXT = {  # exceptions whose own message says nothing
@@ -126,9 +117,8 @@ class ReportsSpider(scrapy.Spider):
                     self.region_by_host[host_label(u)] = e["region"]
                 if e.get("js_listing"):
                     self.js_hosts.add(host_label(u))
-        self._issued: set[tuple[str, bool]] = set()
         self.pool: ParsePool | None = None
-        self._column_pages: dict[str, int] = {}  # listing pages issued per report column
+        self._column_pages: dict[str, set[str]] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
@@ -144,7 +134,6 @@ class ReportsSpider(scrapy.Spider):
         spider.max_listing_pages = s.getint("NIANBAO_MAX_LISTING_PAGES", 300)
         spider.max_trs_pages = s.getint("NIANBAO_MAX_TRS_PAGES", classify.TRS_PAGE_CAP)
         spider.max_nav_depth = s.getint("NIANBAO_MAX_NAV_DEPTH", 3)
-        spider.spider_dedup = s.getbool("NIANBAO_SPIDER_DEDUP", True)
         crawler.signals.connect(spider._on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
@@ -185,7 +174,9 @@ class ReportsSpider(scrapy.Spider):
 
     def _follow_many(self, specs: Iterable[list]) -> Iterator[scrapy.Request]:
         """Requests for the given follow specs; pages already done in an interrupted run of the
-        same crawl are replayed from the journal (their links followed), not fetched again."""
+        same crawl are replayed from the journal (their links followed), not fetched again.
+        Duplicates are the scheduler's duplicate filter's business (crawler.dupefilter); a replay
+        asks the same filter, so a page is replayed or fetched once."""
         stack = list(reversed(list(specs)))
         journal = self.ctx.journal
         while stack:
@@ -193,18 +184,22 @@ class ReportsSpider(scrapy.Spider):
             render = bool(extra.get("render"))
             if kind in ("detail", "attachment"):
                 self.ctx.seen_reports.add(url)
-            key = (_dedup_key(url), render)
-            if key in self._issued:
-                continue
-            self._issued.add(key)
             entry = journal.get(url) if journal is not None and not render else None
             if entry is not None:
+                if self._already_requested(url, kind, extra):
+                    continue
                 self.ctx.counters["resumed_skipped"] += 1
                 _, links, reports = entry
                 self.ctx.seen_reports.update(reports)
                 stack.extend(reversed(links))
                 continue
             yield self._request(url, kind, extra)
+
+    def _already_requested(self, url: str, kind: str, extra: dict[str, Any]) -> bool:
+        """Asks the crawl's duplicate filter (and records the page there), as the scheduler does."""
+        scheduler = getattr(getattr(self.crawler.engine, "_slot", None), "scheduler", None)
+        df = getattr(scheduler, "df", None)
+        return df is not None and df.request_seen(self._request(url, kind, extra))
 
     def _request(self, url: str, kind: str, extra: dict[str, Any]) -> scrapy.Request:
         meta: dict[str, Any] = {"kind": kind, **extra}
@@ -213,13 +208,10 @@ class ReportsSpider(scrapy.Spider):
 
             meta.update(playwright=True, playwright_include_page=False,
                         playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
-        # Duplicates are filtered by the spider (_issued, kept across resume); Scrapy's filter
-        # would also swallow a redirect loop's second hop silently instead of reporting it.
-        # (Distributed mode sets NIANBAO_SPIDER_DEDUP=False so a shared scrapy-redis dupefilter sees
-        # every request; rendering requests always bypass it: same URL, second look.)
+        # duplicates: the scheduler's filter (DUPEFILTER_CLASS, one fingerprint in both modes;
+        # a rendered request is a fingerprint of its own: same URL, second look)
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
-                              priority=PRIORITY.get(kind, 0),
-                              dont_filter=self.spider_dedup or bool(extra.get("render")))
+                              priority=PRIORITY.get(kind, 0))
 
     # --- responses ---------------------------------------------------------------------------
     def _item(self, response: Any) -> PageItem:
@@ -334,14 +326,16 @@ class ReportsSpider(scrapy.Spider):
         dates without end stops there, and the cap is recorded as an error of the column (so
         nothing is concluded removed from an incomplete listing). TRS createPageHTML pages are
         not counted: they declare their number."""
-        if (_dedup_key(url), False) in self._issued:
-            return True  # already requested (or replayed): costs nothing more
-        n = self._column_pages.get(column, 0)
+        pages = self._column_pages.setdefault(column, set())
+        key = page_key(url)
+        if key in pages:
+            return True  # already counted: a second link to it costs nothing more
+        n = len(pages)
         if n < self.max_listing_pages:
-            self._column_pages[column] = n + 1
+            pages.add(key)
             return True
         if n == self.max_listing_pages:
-            self._column_pages[column] = n + 1
+            pages.add("")  # the cap is recorded once
             notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
                                   error=f"listing page cap reached: {self.max_listing_pages} pages of this "
                                         f"column (NIANBAO_MAX_LISTING_PAGES); further pages not fetched, "

@@ -1,0 +1,140 @@
+"""The portal registry: every bundled entry is usable and rests on evidence; `nianbao portals`
+lists and probes it; `nianbao crawl --province` crawls one province's portals only."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import q
+from crawler.registry import LEVELS, PROVINCES, RegistryError, load_registry, select
+from crawler.registry.build import column_of, portals_from_evidence
+from crawler.sample_portal.server import Portal, PortalServer
+from nianbao.cli import main
+from portals import sites
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_bundled_entry_parses_and_rests_on_a_url_seen() -> None:
+    portals = load_registry()
+    assert len(portals) >= 300
+    for p in portals:
+        assert p.province in PROVINCES and p.level in LEVELS, p
+        assert p.source, p.name
+        seen = urlsplit(p.seen)
+        assert seen.scheme in ("http", "https") and seen.hostname, p.name
+        for url in p.start_urls:
+            # the start URL is read from the URL seen: same site, never another one
+            assert urlsplit(url).hostname == seen.hostname, (p.name, url, p.seen)
+    assert len({tuple(p.start_urls) for p in portals}) == len(portals)  # one entry per start URL
+    levels = Counter(p.level for p in portals)
+    assert all(levels[lv] for lv in LEVELS)
+    assert len({p.province for p in portals}) == len(PROVINCES)  # all 31 divisions and 中央
+    # the bundled file is what the builder makes of the evidence file (nothing added by hand)
+    built = [(b.name, b.start_urls, b.seen) for b in portals_from_evidence()]
+    assert built == [(p.name, p.start_urls, p.seen) for p in portals]
+
+
+def test_the_start_url_is_the_report_column_of_the_url_seen() -> None:
+    assert column_of("https://fzwb.fuzhou.gov.cn/zfxxgkzl/ndbg/202601/t20260115_5271530.htm") == (
+        "https://fzwb.fuzhou.gov.cn/zfxxgkzl/ndbg/", True)
+    assert column_of("https://lxs.gov.cn/lxs/zwgk/xxgkndbg/2023/szf/art/2024/art_c6c8.html") == (
+        "https://lxs.gov.cn/lxs/zwgk/xxgkndbg/", True)
+    assert column_of("https://shanghai.gov.cn/nw12344/20230331/4a03b5fa47ae4c73b7ec42801de6be66.html") == (
+        "https://shanghai.gov.cn/nw12344/", True)
+    # a report folder with a numeric suffix is still the column (Inner Mongolia, Tianjin portals)
+    assert column_of("http://www.kyzq.gov.cn/kyzq/zfxxgk27/zfxxgknb49/5839514/5886782/index.html") == (
+        "http://www.kyzq.gov.cn/kyzq/zfxxgk27/zfxxgknb49/", True)
+    # Sichuan and Anhui platform article pages say nothing about their column either
+    assert column_of("https://lzq.gov.cn/gongkai/show/20240220114451305.html") == ("https://lzq.gov.cn/", False)
+    assert column_of("https://www.tl.gov.cn/openness/OpennessAnnualReport/show/3475.html") == (
+        "https://www.tl.gov.cn/", False)
+    # a JCMS article says nothing about its column: start at the home page
+    assert column_of("https://www.tonglu.gov.cn/art/2024/1/17/art_1229140160_87194.html") == (
+        "https://www.tonglu.gov.cn/", False)
+
+
+def test_portals_lists_by_province_and_level(capsys) -> None:
+    assert main(["portals", "--province", "福建"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    fujian = select(load_registry(), "福建省")
+    assert len(rows) == len(fujian) >= 5
+    assert {r[0] for r in rows} == {"福建省"}
+    assert "平潭综合实验区" in {r[2] for r in rows}
+    assert main(["portals", "--level", "province"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert {r[1] for r in rows} == {"province"} and "北京市人民政府" in {r[2] for r in rows}
+    assert main(["portals", "--province", "火星"]) == 2
+    assert capsys.readouterr().err.strip() == "nianbao portals: not a province-level division: 火星"
+
+
+def test_a_broken_registry_is_one_line_naming_the_entry(tmp_path: Path, capsys) -> None:
+    reg = tmp_path / "portals.toml"
+    reg.write_text('[[portal]]\nname = "甲县"\nprovince = "福建省"\nlevel = "county"\nstart_urls = ["https://a.gov.cn/"]\n\n'
+                   '[[portal]]\nname = "乙县"\nprovince = "福建省"\nlevel = "village"\nstart_urls = ["https://b.gov.cn/"]\n',
+                   encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"portal 2 \(乙县\): level 'village' is not one of"):
+        load_registry(str(reg))
+    assert main(["portals", "--portals", str(reg)]) == 2
+    assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def _column_site(title: str) -> PortalServer:
+    p = Portal()
+    p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
+    p.set("/zfxxgknb/", sites.shell("政府信息公开年报", sites.li([(f"{title}2022年政府信息公开工作年度报告",
+                                                                  "/zfxxgknb/202301/t20230120_1.html")])))
+    p.set("/zfxxgknb/202301/t20230120_1.html", sites.retitle(sites.XIGANG, "2021", "2022"))
+    return PortalServer(p).start()
+
+
+def _registry(path: Path, entries: list[tuple[str, str, str]]) -> None:
+    path.write_text("".join(
+        f'[[portal]]\nname = "{name}"\nprovince = "{prov}"\nlevel = "county"\nstart_urls = ["{url}"]\n'
+        f'seen = "{url}"\nsource = "test portal"\n\n' for name, prov, url in entries), encoding="utf-8")
+
+
+def test_crawl_province_visits_that_provinces_portals_only(tmp_path: Path) -> None:
+    servers = {name: _column_site(name) for name in ("甲县", "乙县", "丙县")}
+    try:
+        reg = tmp_path / "portals.toml"
+        _registry(reg, [("甲县", "福建省", servers["甲县"].url + "zfxxgknb/"),
+                        ("乙县", "福建省", servers["乙县"].url + "zfxxgknb/"),
+                        ("丙县", "浙江省", servers["丙县"].url + "zfxxgknb/")])
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        r = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--province", "福建", "--portals", str(reg),
+                            "--db", "archive.db", "--no-js", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert "2 portals of the registry" in r.stderr
+        assert servers["甲县"].portal.requested() and servers["乙县"].portal.requested()
+        assert servers["丙县"].portal.requested() == []
+        archived = q(tmp_path / "archive.db", "SELECT p.name, p.region FROM reports r "
+                                              "JOIN portals p ON p.id = r.portal_id ORDER BY p.name")
+        assert archived == [("乙县", "福建省"), ("甲县", "福建省")]
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+def test_probe_reports_which_start_urls_answer(tmp_path: Path, capsys) -> None:
+    server = _column_site("甲县")
+    try:
+        reg = tmp_path / "portals.toml"
+        _registry(reg, [("甲县", "福建省", server.url + "zfxxgknb/"),
+                        ("乙县", "福建省", server.url + "moved-away/"),
+                        ("丙县", "福建省", "http://127.0.0.1:9/zfxxgknb/")])
+        assert main(["portals", "--probe", "--portals", str(reg), "--timeout", "5"]) == 1
+        out = capsys.readouterr()
+    finally:
+        server.stop()
+    answers = {line.split("\t")[2]: line.split("\t")[0] for line in out.out.splitlines()}
+    assert answers["甲县"] == "200" and answers["乙县"] == "404"
+    assert answers["丙县"].startswith("unreachable: ") and "refused" in answers["丙县"].lower()
+    assert out.err.strip() == "1 of 3 start URLs answered"
