@@ -210,16 +210,28 @@ def _places_at(name: str, i: int) -> list[tuple[int, frozenset]]:
         if piece in full:
             out.append((j, full[piece]))
         elif piece in stems:
-            rest = name[j:]
-            # a stem counts when a zone or division word, or another place, follows it
-            if _ZONE_WORD.match(rest) or any(e for e, _ in _places_at_full(name, j)):
-                out.append((j, stems[piece]))
+            # a bare stem names the larger place first: 西安 is 西安市 before the 西安区 of 辽源
+            codes = frozenset(c for c in stems[piece] if _rank(c) <= 1) or stems[piece]
+            if _stem_counts(name, i, j, codes):
+                out.append((j, codes))
     return out
 
 
-def _places_at_full(name: str, i: int) -> list[tuple[int, frozenset]]:
-    full, _ = _place_names()
-    return [(j, full[name[i:j]]) for j in range(min(len(name), i + 16), i + 1, -1) if name[i:j] in full]
+def _stem_counts(name: str, i: int, j: int, codes: frozenset) -> bool:
+    """A place named by its stem only: a province's or a city's at the start of the name (福建…,
+    南平教育局), unless a school follows; any stem when a zone or division word follows
+    (平潭综合实验区, 长乐区 for the table's 长乐市) or another place does (南京江北新区)."""
+    rest = name[j:]
+    if _ZONE_WORD.match(rest):
+        return True
+    if i == 0 and all(_rank(c) <= 1 for c in codes) and not re.match(r"(大学|学院|职业|师范|医科|理工)", rest):
+        return True
+    full, stems = _place_names()
+    for k in range(min(len(name), j + 16), j + 1, -1):
+        piece = name[j:k]
+        if piece in full or (piece in stems and _ZONE_WORD.match(name[k:])):
+            return True
+    return False
 
 
 def _deepest_common(codes) -> Optional[str]:
