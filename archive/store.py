@@ -390,6 +390,39 @@ class Archive:
             self._bump(crawl_id, "reports_changed" if cur else "reports_new")
             return ("changed" if cur else "new"), rid
 
+    def reread_report(self, report_id: int, report: dict, parser_version: Optional[str] = PARSER_VERSION) -> str:
+        """Store a new reading of an archived report's own bytes (`nianbao reparse`). Returns
+        "changed" (a new version), "unchanged" (the same content: only parser_version moves) or
+        "superseded" (no longer the current version: left alone).
+
+        The new version is no new fetch: it keeps the fetch it was read from (page_id), its portal,
+        first_seen, last_seen and removed_at; crawl_id stays empty. A reading that differs only in
+        what was parsed shows as a version with the same page_id and text_hash as the one before."""
+        if hasattr(report, "to_dict"):
+            report = report.to_dict()
+        with self.db.atomic():
+            old = self.conn.execute(
+                "SELECT r.url, r.content_hash, r.version, r.is_current, r.first_seen, r.last_seen, r.removed_at, "
+                "r.page_id, p.name, p.region FROM reports r LEFT JOIN portals p ON p.id = r.portal_id "
+                "WHERE r.id = ?", (report_id,)).fetchone()
+            if old is None:
+                raise ArchiveError(f"reread_report: no report {report_id}")
+            url, old_hash, version, is_current, first_seen, last_seen, removed_at, page_id, portal, region = old
+            if not is_current:
+                return "superseded"
+            report = {**report, "url": url}
+            chash = content_hash(report)
+            if chash == old_hash:
+                self.conn.execute("UPDATE reports SET parser_version = ? WHERE id = ?", (parser_version, report_id))
+                return "unchanged"
+            rid = self._insert_report(report, url, _int_year(report.get("year")), chash, first_seen, page_id, None,
+                                      portal, region, version=version + 1, parser_version=parser_version)
+            self.conn.execute("UPDATE reports SET last_seen = ?, removed_at = ? WHERE id = ?",
+                              (last_seen, removed_at, rid))
+            self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, report_id))
+            crossyear.check_report(self.conn, rid)
+            return "changed"
+
     def _insert_report(self, report: dict, url: str, year: Optional[int], chash: str, when: str,
                        page_id: Optional[int], crawl_id: Optional[int], portal: Optional[str],
                        portal_region: Optional[str], version: int, parser_version: Optional[str] = None) -> int:

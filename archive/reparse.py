@@ -1,0 +1,160 @@
+"""`nianbao reparse`: read every archived report again, from its archived bytes, with the current parser.
+
+Users upgrade nianbao and run it; nothing is fetched. Each current report version is parsed again
+from the body of the fetch it was read from (`reports.page_id` → `pages.body`), on a process pool
+(both cores by default), and stored through `Archive.reread_report`: a new version only where the
+parsed content (content_hash) changed, so the change and cross-year queries keep meaning what
+they say; `parser_version` recorded on every report read. A second run adds nothing.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sys
+import time
+import zlib
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any, Callable, Optional
+
+from parsers.version import PARSER_VERSION
+
+from .store import Archive, ArchiveError
+
+DEFAULT_PARSER = "parsers:parse_bytes"
+BATCH = 200  # results stored per transaction
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?$")
+
+
+@dataclass
+class ReparseStats:
+    total: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0  # the current parser cannot read the bytes (or says they are no report): kept as they were
+    skipped: int = 0  # superseded while running
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (report id, one-line reason), first 100
+
+    @property
+    def done(self) -> int:
+        return self.changed + self.unchanged + self.failed + self.skipped
+
+    def line(self, elapsed: float) -> str:
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        return (f"reparse: {self.done}/{self.total} reports, {self.changed} changed, {self.unchanged} unchanged, "
+                f"{self.failed} unreadable · {rate:.1f}/s")
+
+
+def _parse_one(parser_path: str, report_id: int, url: str, blob: bytes, compression: Optional[str],
+               content_type: Optional[str]) -> tuple[int, str, Any]:
+    """In a worker: (report id, "ok", report dict) or (report id, "error", one-line reason)."""
+    try:
+        module, _, name = parser_path.partition(":")
+        parse: Callable[..., Any] = getattr(import_module(module), name)
+        body = zlib.decompress(blob) if compression == "zlib" else bytes(blob)
+        report = parse(body, url, content_type)
+        return report_id, "ok", report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    except Exception as e:  # noqa: BLE001 - a page the parser now refuses: reported, the old reading kept
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return report_id, "error", msg[:300]
+
+
+def _candidates(archive: Archive, since: Optional[str]) -> list[int]:
+    sql = ("SELECT r.id FROM reports r JOIN pages p ON p.id = r.page_id "
+           "WHERE r.is_current = 1 AND p.body IS NOT NULL")
+    args: tuple = ()
+    if since:
+        sql += " AND p.fetched_at >= ?"
+        args = (since,)
+    return [row[0] for row in archive.conn.execute(sql + " ORDER BY r.id", args)]
+
+
+def reparse(db_path: str, since: Optional[str] = None, workers: int = 0, parser: str = DEFAULT_PARSER,
+            parser_version: Optional[str] = PARSER_VERSION,
+            on_progress: Optional[Callable[[str], None]] = None, progress_every: float = 5.0) -> ReparseStats:
+    """Re-derive the current reports of `db_path` (those fetched on or after `since`, a date) from
+    their archived bytes. `workers`: parser processes (0 = one per core)."""
+    if since is not None and not _DATE.match(since):
+        raise ArchiveError(f"--since {since!r} is not a date (YYYY-MM-DD)")
+    if not os.path.exists(db_path):
+        raise ArchiveError(f"{db_path}: no such file")
+    stats = ReparseStats()
+    t0 = last = time.monotonic()
+    with Archive(db_path) as archive:
+        ids = _candidates(archive, since)
+        stats.total = len(ids)
+        workers = workers or os.cpu_count() or 2
+        # The parser is imported here, once, and the workers are forked from this process: they start
+        # with it loaded (a spawned worker spends seconds importing trafilatura, pdfplumber …). This
+        # process runs no threads, so forking it is safe.
+        module, _, name = parser.partition(":")
+        getattr(import_module(module), name)
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: set = set()
+            results: list[tuple[int, str, Any]] = []
+            queue = iter(ids)
+
+            def submit() -> bool:
+                rid = next(queue, None)
+                if rid is None:
+                    return False
+                url, blob, compression, ctype = archive.conn.execute(
+                    "SELECT r.url, p.body, p.compression, p.content_type FROM reports r "
+                    "JOIN pages p ON p.id = r.page_id WHERE r.id = ?", (rid,)).fetchone()
+                pending.add(pool.submit(_parse_one, parser, rid, url, blob, compression, ctype))
+                return True
+
+            while len(pending) < workers * 4 and submit():  # bounded: bodies are read as they are needed
+                pass
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    pending.discard(fut)
+                    results.append(fut.result())
+                    submit()
+                if len(results) >= BATCH or not pending:
+                    _store(archive, results, stats, parser_version)
+                    results = []
+                now = time.monotonic()
+                if on_progress and (now - last >= progress_every or not pending):
+                    last = now
+                    on_progress(stats.line(now - t0))
+    return stats
+
+
+def _store(archive: Archive, results: list[tuple[int, str, Any]], stats: ReparseStats,
+           parser_version: Optional[str]) -> None:
+    with archive.db.atomic():  # one transaction per batch; each report is a savepoint of it
+        for rid, status, data in results:
+            if status != "ok":
+                stats.failed += 1
+                if len(stats.failures) < 100:
+                    stats.failures.append((rid, data))
+                continue
+            outcome = archive.reread_report(rid, data, parser_version=parser_version)
+            if outcome == "changed":
+                stats.changed += 1
+            elif outcome == "unchanged":
+                stats.unchanged += 1
+            else:
+                stats.skipped += 1
+
+
+def cmd_reparse(args) -> int:
+    def show(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        stats = reparse(args.db, since=args.since, workers=args.workers, on_progress=show)
+    except ArchiveError as e:
+        print(f"nianbao reparse: {e}", file=sys.stderr)
+        return 2
+    for rid, reason in stats.failures:
+        print(f"nianbao reparse: report {rid} kept as it was: {reason}", file=sys.stderr)
+    print(f"{args.db}: {stats.total} report(s) read again with parser {PARSER_VERSION}: {stats.changed} new "
+          f"version(s), {stats.unchanged} unchanged, {stats.failed} unreadable", file=sys.stderr)
+    return 1 if stats.failed else 0
