@@ -38,7 +38,6 @@ PROVINCE_ABBR = {
 }
 MUNICIPALITIES = {"11", "12", "31", "50"}
 _PLACEHOLDER_CITIES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-_COUNTY_SUFFIX_RE = re.compile(r"(自治县|自治旗|新区|林区|特区|县|区|市|旗)$")
 
 
 @dataclass
@@ -142,16 +141,6 @@ def _cpca_code(text: str) -> Optional[str]:
         record = cpca._get_one_addr(text, False, {})
     code = record.get("adcode")
     return str(code)[:6] if isinstance(code, str) and code else None
-
-
-def _context_text(code6: str) -> str:
-    r = region_from_code(code6)
-    parts = [r.province]
-    if r.city and r.city != r.province:
-        parts.append(r.city)
-    if r.county:
-        parts.append(r.county)
-    return "".join(p for p in parts if p)
 
 
 # Zones and development areas whose names carry no place name of the division table: the city

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Iterator, Optional
 
 from parsers.classify import is_report_title
 
@@ -89,8 +89,18 @@ def _clean_agency(name: str) -> str:
     return name.strip("，,、 ")
 
 
+def _title_candidates(lines: list[str], hints: list[str]) -> Iterator[str]:
+    yield from hints
+    head = [ln.strip() for ln in lines[:60]]
+    for k, line in enumerate(head):
+        yield line
+        # a title a PDF or a narrow page broke over two lines: 2025 年上海市人民政府办公厅政府信息公开 / 工作年度报告
+        if k + 1 < len(head) and not line.endswith(("。", "；", ";", "：", ":")) and len(head[k + 1]) <= 20:
+            yield re.sub(r"(?<=\d)\s+(?=年)", "", line) + head[k + 1]
+
+
 def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
-    for cand in hints + lines[:60]:
+    for cand in _title_candidates(lines, hints):
         c = unicodedata.normalize("NFKC", cand).strip()
         c = re.split(r"[_\-|｜—]{1,2}\s*[\u4e00-\u9fa5]*(?:网|政府|门户)", c)[0].strip()  # "<title>: 报告 - XX网"
         if 6 <= len(c) <= 80 and (_TITLE.search(c) or _TITLE_YEAR_FIRST.search(c)) \
