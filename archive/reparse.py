@@ -116,12 +116,14 @@ def reparse(db_path: str, since: Optional[str] = None, workers: int = 0, parser:
                     pending.discard(fut)
                     results.append(fut.result())
                     submit()
-                if len(results) >= BATCH or not pending:
+                now = time.monotonic()
+                tick = now - last >= progress_every
+                if len(results) >= BATCH or not pending or tick:
                     _store(archive, results, stats, parser_version)
                     results = []
-                now = time.monotonic()
-                if on_progress and (now - last >= progress_every or not pending):
+                if tick:
                     last = now
+                if on_progress and (tick or not pending):
                     on_progress(stats.line(now - t0))
     return stats
 
