@@ -92,11 +92,12 @@ def _clean_agency(name: str) -> str:
 def _title_candidates(lines: list[str], hints: list[str]) -> Iterator[str]:
     yield from hints
     head = [ln.strip() for ln in lines[:60]]
-    for k, line in enumerate(head):
-        yield line
-        # a title a PDF or a narrow page broke over two lines: 2025 年上海市人民政府办公厅政府信息公开 / 工作年度报告
-        if k + 1 < len(head) and not line.endswith(("。", "；", ";", "：", ":")) and len(head[k + 1]) <= 20:
-            yield re.sub(r"(?<=\d)\s+(?=年)", "", line) + head[k + 1]
+    yield from head
+    # only when no line is a title by itself: one a PDF or a narrow page broke over two lines
+    # (2025 年上海市人民政府办公厅政府信息公开 / 工作年度报告)
+    for k in range(len(head) - 1):
+        if not head[k].endswith(("。", "；", ";", "：", ":")) and len(head[k + 1]) <= 20:
+            yield re.sub(r"(?<=\d)\s+(?=年)", "", head[k]) + head[k + 1]
 
 
 def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
