@@ -93,3 +93,22 @@ def test_an_older_archive_gains_the_columns_and_keeps_its_rows(tmp_path):
     assert migrate(conn) == SCHEMA_VERSION
     assert conn.execute("SELECT url, needs_review, doubts, parser_version FROM reports").fetchall() == [
         ("http://127.0.0.1/old.html", 0, None, None)]
+
+
+def test_reports_archived_before_doubts_existed_are_not_new_versions_after_an_upgrade(tmp_path):
+    """An archive written before `doubts` and `needs_review` were part of a report: the same report,
+    read by the upgraded parser, fills them in on its row instead of becoming version 2."""
+    path = str(tmp_path / "old.db")
+    old = sample_report("http://127.0.0.1/a/old.html", agency="望花区人民政府", seed=5)  # no doubts key at all
+    with Archive(path) as db:
+        _, rid = db.add_report(old)
+        db.conn.execute("UPDATE reports SET doubts = NULL WHERE id = ?", (rid,))  # as migration 4 leaves it
+        db.conn.commit()
+        status, same = db.add_report(old | {"needs_review": True, "doubts": [DOUBT]})
+        assert (status, same) == ("unchanged", rid)
+        row = db.conn.execute("SELECT version, needs_review, doubts FROM reports WHERE id = ?", (rid,)).fetchone()
+        assert (row[0], row[1], json.loads(row[2])) == (1, 1, [DOUBT])
+        # from now on it is an ordinary row: a different reading is a new version
+        changed = old | {"needs_review": False, "doubts": [], "title": "望花区2021年政府信息公开工作年度报告（修订）"}
+        assert db.add_report(changed)[0] == "changed"
+        assert db.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2
