@@ -112,3 +112,25 @@ def test_reports_archived_before_doubts_existed_are_not_new_versions_after_an_up
         changed = old | {"needs_review": False, "doubts": [], "title": "望花区2021年政府信息公开工作年度报告（修订）"}
         assert db.add_report(changed)[0] == "changed"
         assert db.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2
+
+
+def test_archive_add_records_which_parser_read_each_report(tmp_path):
+    """A file parsed by `archive add` carries this parser's version; report dicts from a .json file
+    were made by a parser nobody knows, so theirs stays empty."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    page = repo / "crawler" / "sample_portal" / "site" / "zwgk" / "zfxxgk" / "zfxxgknb" / "202201" / "t20220128_3001.html"
+    dicts = tmp_path / "reports.json"
+    dicts.write_text(json.dumps([sample_report("http://127.0.0.1/a/from-json.html", seed=6)], ensure_ascii=False),
+                     encoding="utf-8")
+    db = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "nianbao", "archive", "add", "--db", str(db), str(page), str(dicts)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = dict(sqlite3.connect(db).execute("SELECT url, parser_version FROM reports"))
+    assert got == {str(page): PARSER_VERSION, "http://127.0.0.1/a/from-json.html": None}
