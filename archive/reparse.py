@@ -4,7 +4,8 @@ Users upgrade nianbao and run it; nothing is fetched. Each current report versio
 from the body of the fetch it was read from (`reports.page_id` → `pages.body`), on a process pool
 (both cores by default), and stored through `Archive.reread_report`: a new version only where the
 parsed content (content_hash) changed, so the change and cross-year queries keep meaning what
-they say; `parser_version` recorded on every report read. A second run adds nothing.
+they say; `parser_version` recorded on every report read, and every report read (and portal) filed
+again by today's region rules. A second run adds nothing.
 """
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def reparse(db_path: str, since: Optional[str] = None, workers: int = 0, parser:
     stats = ReparseStats()
     t0 = last = time.monotonic()
     with Archive(db_path) as archive:
+        archive.refresh_portal_regions()
         ids = _candidates(archive, since)
         stats.total = len(ids)
         workers = workers or os.cpu_count() or 2

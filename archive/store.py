@@ -414,7 +414,15 @@ class Archive:
             report = {**report, "url": url}
             chash = content_hash(report)
             if self._same_content(report_id, old_hash, doubts, report, chash):
-                self.conn.execute("UPDATE reports SET parser_version = ? WHERE id = ?", (parser_version, report_id))
+                # the same content, filed again by today's rules (a region read from the agency's own name)
+                site = report.get("site") if isinstance(report.get("site"), dict) else {}
+                region = self._region(report.get("agency"), site.get("site_code"), site.get("icp"),
+                                      site.get("police_record"), region)
+                self.conn.execute(
+                    "UPDATE reports SET parser_version = ?, province = ?, city = ?, county = ?, region_code = ?, "
+                    "region_source = ? WHERE id = ?",
+                    (parser_version, region["province"], region["city"], region["county"], region["region_code"],
+                     region["region_source"], report_id))
                 return "unchanged"
             rid = self._insert_report(report, url, _int_year(report.get("year")), chash, first_seen, page_id, None,
                                       portal, region, version=version + 1, parser_version=parser_version)
@@ -423,6 +431,19 @@ class Archive:
             self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, report_id))
             crossyear.check_report(self.conn, rid)
             return "changed"
+
+    def refresh_portal_regions(self) -> int:
+        """File every portal again by today's region rules (its name first). Returns rows changed."""
+        changed = 0
+        with self.db.atomic():
+            for pid, name, region, *old in self.conn.execute(
+                    "SELECT id, name, region, province, city, county, region_code FROM portals").fetchall():
+                r = derive_region(agency=name, portal_region=region)
+                if (r.province, r.city, r.county, r.code) != tuple(old):
+                    self.conn.execute("UPDATE portals SET province = ?, city = ?, county = ?, region_code = ? "
+                                      "WHERE id = ?", (r.province, r.city, r.county, r.code, pid))
+                    changed += 1
+        return changed
 
     def _same_content(self, rid: int, old_hash: str, old_doubts: Optional[str], report: dict, chash: str) -> bool:
         """Is `report` what row `rid` already holds? A row stored before the archive kept the parser's

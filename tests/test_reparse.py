@@ -116,3 +116,18 @@ def test_the_command(archive, tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip() == "nianbao reparse: --since 'last week' is not a date (YYYY-MM-DD)"
     missing = run("--db", str(tmp_path / "nope.db"))
     assert missing.returncode == 2 and "nope.db: no such file" in missing.stderr
+
+
+def test_reparse_files_reports_again_by_todays_region_rules(archive):
+    """An archive filed by an older release (大连市西岗区's report under the portal's province only):
+    after reparse the report is filed by its own name, in place (same content, no new version)."""
+    xigang = BASE + "202201/t20220128_3001.html"
+    conn = sqlite3.connect(archive)
+    conn.execute("UPDATE reports SET city = NULL, county = NULL, region_code = '210000', region_source = 'portal' "
+                 "WHERE url = ?", (xigang,))
+    conn.commit()
+    stats = reparse(archive, workers=1)
+    assert (stats.changed, stats.unchanged) == (0, 5)
+    assert conn.execute("SELECT version, province, city, county, region_code, region_source FROM reports "
+                        "WHERE url = ?", (xigang,)).fetchall() == [(1, "辽宁省", "大连市", "西岗区", "210203", "agency")]
+    conn.close()
