@@ -167,8 +167,9 @@ _ZONE_WORD = re.compile(
     r"新技术开发区|开发区|新区|工业园区|产业园区|园区|保税区|自由贸易试验区|自贸区|试验区|实验区|示范区|合作区|"
     r"管理区|度假区|风景名胜区|风景区|地区|自治州|自治县|自治旗|林区|区|县|市|旗|盟)")
 # National bodies and party organs that put their own name before the place (国家税务总局福州市税务局).
+# 中国（上海）自由贸易试验区: the place in brackets.
 _NAME_PREFIX = re.compile(r"^(中共|中国共产党|共青团|国家税务总局|国家金融监督管理总局|中国人民银行|国家统计局|"
-                          r"国家外汇管理局|中国银行保险监督管理委员会|中国证券监督管理委员会)")
+                          r"国家外汇管理局|中国银行保险监督管理委员会|中国证券监督管理委员会|中国[（(])")
 
 
 @functools.lru_cache(maxsize=1)
