@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -55,11 +56,15 @@ def main() -> int:
     print(f"archive: {stored} reports from {args.reports} generated pages")
     rates = {}
     for workers in (1, 2):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         stats = reparse(args.db, workers=workers)
         elapsed = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, reaped at its end
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         rates[workers] = stats.total / elapsed
-        print(f"workers={workers}: {stats.total} reports in {elapsed:.1f} s, {rates[workers]:.1f} reports/s "
+        print(f"workers={workers}: {stats.total} reports in {elapsed:.1f} s, {rates[workers]:.1f} reports/s, "
+              f"workers' CPU {cpu:.1f} s = {cpu / elapsed:.2f} cores busy "
               f"({stats.changed} changed, {stats.unchanged} unchanged, {stats.failed} unreadable)")
     print(f"speed-up with 2 workers: {rates[2] / rates[1]:.2f}x")
     return 0
