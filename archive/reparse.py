@@ -16,6 +16,7 @@ import sys
 import time
 import zlib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Callable, Optional
@@ -95,38 +96,67 @@ def reparse(db_path: str, since: Optional[str] = None, workers: int = 0, parser:
         getattr(import_module(module), name)
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending: set = set()
-            results: list[tuple[int, str, Any]] = []
-            queue = iter(ids)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pending: dict = {}  # future -> (report id, whether it runs alone)
+        results: list[tuple[int, str, Any]] = []
+        queue = iter(ids)
+        # A worker that dies (a crash or the OOM killer in the parser's C libraries) breaks the whole
+        # pool and fails every report in flight. Those are read again one at a time in a fresh pool:
+        # the one that breaks it alone is the culprit and is reported; the others are read normally.
+        suspects: list[int] = []
 
-            def submit() -> bool:
-                rid = next(queue, None)
+        def submit() -> bool:
+            if suspects:
+                if pending:
+                    return False  # a suspect runs alone
+                rid, alone = suspects.pop(0), True
+            else:
+                rid, alone = next(queue, None), False
                 if rid is None:
                     return False
-                url, blob, compression, ctype = archive.conn.execute(
-                    "SELECT r.url, p.body, p.compression, p.content_type FROM reports r "
-                    "JOIN pages p ON p.id = r.page_id WHERE r.id = ?", (rid,)).fetchone()
-                pending.add(pool.submit(_parse_one, parser, rid, url, blob, compression, ctype))
-                return True
+            url, blob, compression, ctype = archive.conn.execute(
+                "SELECT r.url, p.body, p.compression, p.content_type FROM reports r "
+                "JOIN pages p ON p.id = r.page_id WHERE r.id = ?", (rid,)).fetchone()
+            pending[pool.submit(_parse_one, parser, rid, url, blob, compression, ctype)] = (rid, alone)
+            return True
 
-            while len(pending) < workers * 4 and submit():  # bounded: bodies are read as they are needed
-                pass
-            while pending:
+        try:
+            while pending or submit():
+                while len(pending) < workers * 4 and submit():  # bounded: bodies are read as needed
+                    pass
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
                 for fut in finished:
-                    pending.discard(fut)
-                    results.append(fut.result())
-                    submit()
+                    rid, alone = pending.pop(fut)
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        broken = True
+                        if alone:
+                            results.append((rid, "error", "the parser process died reading it"))
+                        else:
+                            suspects.append(rid)
+                    else:
+                        results.append(fut.result())
+                if broken:
+                    suspects.extend(rid for rid, _ in pending.values())  # the rest of the broken pool's work
+                    pending.clear()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
                 now = time.monotonic()
                 tick = now - last >= progress_every
-                if len(results) >= BATCH or not pending or tick:
+                done = not pending and not suspects
+                if len(results) >= BATCH or done or tick:
                     _store(archive, results, stats, parser_version)
                     results = []
                 if tick:
                     last = now
-                if on_progress and (tick or not pending):
+                if on_progress and (tick or stats.done == stats.total):
                     on_progress(stats.line(now - t0))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if results:
+            _store(archive, results, stats, parser_version)
+        if on_progress and not ids:
+            on_progress(stats.line(time.monotonic() - t0))
     return stats
 
 

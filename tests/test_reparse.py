@@ -37,6 +37,13 @@ def parse_with_a_new_rule(data: bytes, url: str, content_type: str | None = None
     return report
 
 
+def parse_or_die_on_wanghua(data: bytes, url: str, content_type: str | None = None):
+    """A parser release whose C library crashes on one page: the worker process dies outright."""
+    if "望花区".encode("utf-8") in data:
+        os._exit(70)
+    return parse_bytes(data, url, content_type)
+
+
 @pytest.fixture()
 def archive(tmp_path):
     """An archive as a crawl leaves it: every fetch's bytes, and the report read from each."""
@@ -131,3 +138,13 @@ def test_reparse_files_reports_again_by_todays_region_rules(archive):
     assert conn.execute("SELECT version, province, city, county, region_code, region_source FROM reports "
                         "WHERE url = ?", (xigang,)).fetchall() == [(1, "辽宁省", "大连市", "西岗区", "210203", "agency")]
     conn.close()
+
+
+def test_a_parser_process_that_dies_costs_only_its_own_report(archive):
+    stats = reparse(archive, workers=2, parser="test_reparse:parse_or_die_on_wanghua")
+    assert (stats.total, stats.changed, stats.unchanged, stats.failed) == (5, 0, 4, 1)
+    conn = sqlite3.connect(archive)
+    wanghua = conn.execute("SELECT id, version, is_current FROM reports WHERE url LIKE '%t20180320_988.html'").fetchall()
+    conn.close()
+    assert stats.failures == [(wanghua[0][0], "the parser process died reading it")]
+    assert [row[1:] for row in wanghua] == [(1, 1)]  # its old reading stays
