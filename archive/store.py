@@ -27,11 +27,15 @@ import sqlite_utils
 from . import crossyear, fts
 from .labels import TABLE2_LABELS, TABLE3_LABELS, TABLE4_LABELS
 from .regions import derive_region
+from parsers.version import PARSER_VERSION
+
 from .schema import TABLE2_VALUE_KEYS, TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUMNS, TABLE4_GROUPS, migrate
 
 REPORT_COLUMNS_FROM_DICT = ("title", "year", "agency", "agency_kind", "published", "template", "format")
 KNOWN_REPORT_KEYS = set(REPORT_COLUMNS_FROM_DICT) | {
-    "url", "text", "site", "table2", "table3", "table4", "checks", "notes"}
+    "url", "text", "site", "table2", "table3", "table4", "checks", "notes", "needs_review", "doubts"}
+_REVIEW_KEYS = ("needs_review", "doubts")  # added to the contract after the first archives were written
+_CURRENT_PARSER = object()  # add_report's default: the report was just parsed by this program's parser
 
 
 class ArchiveError(ValueError):
@@ -112,6 +116,16 @@ def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
 @functools.lru_cache(maxsize=None)
 def _column_set(columns: tuple[str, ...]) -> frozenset:
     return frozenset(columns)
+
+
+def doubts_of(report: dict) -> list[dict]:
+    """The report's doubts as [{kind, where, detail}] (dicts from to_dict(), or Doubt objects)."""
+    out = []
+    for d in report.get("doubts") or []:
+        get = d.get if isinstance(d, dict) else (lambda k, _d=d: getattr(_d, k, None))
+        if get("kind"):
+            out.append({"kind": str(get("kind")), "where": str(get("where") or ""), "detail": str(get("detail") or "")})
+    return out
 
 
 def _int_year(v: Any) -> Optional[int]:
@@ -336,8 +350,15 @@ class Archive:
     # ---- reports ------------------------------------------------------------------------
     def add_report(self, report: dict, page_id: Optional[int] = None, crawl_id: Optional[int] = None,
                    portal: Optional[str] = None, seen_at: Optional[str] = None,
-                   portal_region: Optional[str] = None) -> tuple[str, int]:
-        """Store one parsed report (`parsers.Report.to_dict()`). Returns (status, report_id)."""
+                   portal_region: Optional[str] = None,
+                   parser_version: Any = _CURRENT_PARSER) -> tuple[str, int]:
+        """Store one parsed report (`parsers.Report.to_dict()`). Returns (status, report_id).
+
+        `parser_version`: the parser that produced the dict (default: this program's, PARSER_VERSION;
+        None when unknown, e.g. report dicts read from a .json file). An unchanged report keeps its
+        row; its parser_version moves to this one (the newer parser reads it the same)."""
+        if parser_version is _CURRENT_PARSER:
+            parser_version = PARSER_VERSION
         if hasattr(report, "to_dict"):
             report = report.to_dict()
         if not isinstance(report, dict):
@@ -350,11 +371,12 @@ class Archive:
         chash = content_hash(report)
         with self.db.atomic():
             cur = self.conn.execute(
-                "SELECT id, content_hash, version, removed_at, text_hash FROM reports "
+                "SELECT id, content_hash, version, removed_at, text_hash, doubts FROM reports "
                 "WHERE url = ? AND +is_current = 1", (url,)).fetchone()
-            if cur and cur[1] == chash:
+            if cur and self._same_content(int(cur[0]), cur[1], cur[5], report, chash):
                 rid = int(cur[0])
-                self.conn.execute("UPDATE reports SET last_seen = ? WHERE id = ?", (when, rid))
+                self.conn.execute("UPDATE reports SET last_seen = ?, parser_version = COALESCE(?, parser_version) "
+                                  "WHERE id = ?", (when, parser_version, rid))
                 if cur[3] is not None:  # it came back: log the restoration, keep the removal record
                     self.conn.execute("UPDATE reports SET removed_at = NULL WHERE id = ?", (rid,))
                     self.conn.execute(
@@ -362,16 +384,86 @@ class Archive:
                 self._bump(crawl_id, "reports_unchanged")
                 return "unchanged", rid
             rid = self._insert_report(report, url, year, chash, when, page_id, crawl_id, portal, portal_region,
-                                      version=(cur[2] + 1) if cur else 1)
+                                      version=(cur[2] + 1) if cur else 1, parser_version=parser_version)
             if cur:
                 self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, cur[0]))
             crossyear.check_report(self.conn, rid)
             self._bump(crawl_id, "reports_changed" if cur else "reports_new")
             return ("changed" if cur else "new"), rid
 
+    def reread_report(self, report_id: int, report: dict, parser_version: Optional[str] = PARSER_VERSION) -> str:
+        """Store a new reading of an archived report's own bytes (`nianbao reparse`). Returns
+        "changed" (a new version), "unchanged" (the same content: only parser_version moves) or
+        "superseded" (no longer the current version: left alone).
+
+        The new version is no new fetch: it keeps the fetch it was read from (page_id), its portal,
+        first_seen, last_seen and removed_at; crawl_id stays empty. A reading that differs only in
+        what was parsed shows as a version with the same page_id and text_hash as the one before."""
+        if hasattr(report, "to_dict"):
+            report = report.to_dict()
+        with self.db.atomic():
+            old = self.conn.execute(
+                "SELECT r.url, r.content_hash, r.version, r.is_current, r.first_seen, r.last_seen, r.removed_at, "
+                "r.page_id, p.name, p.region, r.doubts FROM reports r LEFT JOIN portals p ON p.id = r.portal_id "
+                "WHERE r.id = ?", (report_id,)).fetchone()
+            if old is None:
+                raise ArchiveError(f"reread_report: no report {report_id}")
+            url, old_hash, version, is_current, first_seen, last_seen, removed_at, page_id, portal, region, doubts = old
+            if not is_current:
+                return "superseded"
+            report = {**report, "url": url}
+            chash = content_hash(report)
+            if self._same_content(report_id, old_hash, doubts, report, chash):
+                # the same content, filed again by today's rules (a region read from the agency's own name)
+                site = report.get("site") if isinstance(report.get("site"), dict) else {}
+                region = self._region(report.get("agency"), site.get("site_code"), site.get("icp"),
+                                      site.get("police_record"), region)
+                self.conn.execute(
+                    "UPDATE reports SET parser_version = ?, province = ?, city = ?, county = ?, region_code = ?, "
+                    "region_source = ? WHERE id = ?",
+                    (parser_version, region["province"], region["city"], region["county"], region["region_code"],
+                     region["region_source"], report_id))
+                return "unchanged"
+            rid = self._insert_report(report, url, _int_year(report.get("year")), chash, first_seen, page_id, None,
+                                      portal, region, version=version + 1, parser_version=parser_version)
+            self.conn.execute("UPDATE reports SET last_seen = ?, removed_at = ? WHERE id = ?",
+                              (last_seen, removed_at, rid))
+            self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, report_id))
+            crossyear.check_report(self.conn, rid)
+            return "changed"
+
+    def refresh_portal_regions(self) -> int:
+        """File every portal again by today's region rules (its name first). Returns rows changed."""
+        changed = 0
+        with self.db.atomic():
+            for pid, name, region, *old in self.conn.execute(
+                    "SELECT id, name, region, province, city, county, region_code FROM portals").fetchall():
+                r = derive_region(agency=name, portal_region=region)
+                if (r.province, r.city, r.county, r.code) != tuple(old):
+                    self.conn.execute("UPDATE portals SET province = ?, city = ?, county = ?, region_code = ? "
+                                      "WHERE id = ?", (r.province, r.city, r.county, r.code, pid))
+                    changed += 1
+        return changed
+
+    def _same_content(self, rid: int, old_hash: str, old_doubts: Optional[str], report: dict, chash: str) -> bool:
+        """Is `report` what row `rid` already holds? A row stored before the archive kept the parser's
+        doubts (doubts IS NULL, migration 4) was hashed without `needs_review` and `doubts`: it is the
+        same report when the rest is, and then gets them filled in (and today's hash) in place, so
+        upgrading nianbao does not make every archived report a new version."""
+        if old_hash != chash:
+            if old_doubts is not None:
+                return False
+            if content_hash({k: v for k, v in report.items() if k not in _REVIEW_KEYS}) != old_hash:
+                return False
+        if old_doubts is None:
+            doubts = doubts_of(report)
+            self.conn.execute("UPDATE reports SET content_hash = ?, needs_review = ?, doubts = ? WHERE id = ?",
+                              (chash, 1 if (doubts or report.get("needs_review")) else 0, _json(doubts), rid))
+        return True
+
     def _insert_report(self, report: dict, url: str, year: Optional[int], chash: str, when: str,
                        page_id: Optional[int], crawl_id: Optional[int], portal: Optional[str],
-                       portal_region: Optional[str], version: int) -> int:
+                       portal_region: Optional[str], version: int, parser_version: Optional[str] = None) -> int:
         site = report.get("site") or {}
         if not isinstance(site, dict):
             site = {}
@@ -388,6 +480,7 @@ class Archive:
         has_tables = any(report.get(t) for t in ("table2", "table3", "table4"))
         check_status = "failed" if failed else ("passed" if checks else ("unchecked" if has_tables else "no tables"))
         text = report.get("text") or ""
+        doubts = doubts_of(report)
         extra = {k: v for k, v in report.items() if k not in KNOWN_REPORT_KEYS}
         row = {
             "url": url, "version": version, "is_current": 1,
@@ -404,6 +497,8 @@ class Archive:
             "notes": _json(report.get("notes") or None), "content_hash": chash,
             "text_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "extra": _json(extra or None), "text": text,
+            "needs_review": 1 if (doubts or report.get("needs_review")) else 0,
+            "doubts": _json(doubts), "parser_version": parser_version,
         }
         cur = self.conn.execute(_insert_sql("reports", tuple(row)), [_scalar(v) for v in row.values()])
         rid = int(cur.lastrowid)
