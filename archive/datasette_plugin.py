@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from typing import Optional
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -38,6 +39,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from . import labels
 from .fts import bigram_query
 from .sanitize import SAFE_HEADERS, _safe_url, archived_page
 from .store import decompress
@@ -57,6 +59,7 @@ def prepare_connection(conn, database):
         conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
 
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 MMAP_SIZE = 2 ** 31 - 2 ** 16   # SQLite's default ceiling (SQLITE_MAX_MMAP_SIZE) is just under 2 GiB
 SEARCH_EXACT_LIMIT = 20_000     # above this many matches: no exact count, no facets ("more than N")
 _MARK = b"nianbao"              # the value of the _nocount/_nofacet this plugin adds
@@ -177,6 +180,8 @@ def _template_source(name: str):
     # the row page never asks for the _table-table- name, and a real file of either name still wins
     if name.startswith("_table-table-") and name.endswith(".html"):
         return _NOTICE_TEMPLATE
+    if name.startswith("row-") and name.endswith("-reports.html"):
+        return '{% extends "nianbao_report.html" %}'  # the page of a report (archive/report_page.py)
     return None
 
 
@@ -184,18 +189,143 @@ def _template_source(name: str):
 def prepare_jinja2_environment(env, datasette):
     """Serve `_table-table-<db>-<table>.html` (Datasette's per-table rows template) as: the search notice +
     the stock `_table.html`. Placed after Datasette's own loaders: a real template file of that name wins."""
-    from jinja2 import ChoiceLoader, FunctionLoader
+    from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 
     if not getattr(env, "_nianbao_loader", False):
-        env.loader = ChoiceLoader([env.loader, FunctionLoader(_template_source)])
+        # archive/templates first: its query.html / _table.html replace Datasette's (Chinese first)
+        env.loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES)), env.loader, FunctionLoader(_template_source)])
         env._nianbao_loader = True
+    env.globals["fmt"] = _fmt_number
+    env.globals["zh_label"] = _zh_label
 
 
 @hookimpl
-def extra_template_vars(view_name, request):
+def extra_template_vars(view_name, request, database, table, datasette):
     if view_name == "table" and request is not None:
         return {"nianbao_search": request.scope.get("nianbao_search")}
+    if view_name == "row" and table == "reports" and request is not None:
+        return _report_vars(datasette, database, request)
     return {}
+
+
+def _query(db):
+    async def q(sql: str, params) -> list[dict]:
+        return [dict(r) for r in (await db.execute(sql, params)).rows]
+    return q
+
+
+def agency_url(datasette, database: str, name: Optional[str]) -> str:
+    return datasette.urls.path("/-/nianbao/agency") + "?" + urlencode({"name": name or "", "db": database})
+
+
+async def _report_vars(datasette, database: str, request) -> dict:
+    from .report_page import report_context
+
+    db = datasette.get_database(database)
+    q = _query(db)
+    pk = tilde_decode(request.url_vars.get("pks", ""))
+    rows = await q("SELECT * FROM reports WHERE id = ?", [pk])
+    if not rows:
+        return {}
+    report = rows[0]
+    try:
+        compare = int(request.args.get("compare")) if request.args.get("compare") else None
+    except ValueError:
+        compare = None
+    nb = await report_context(q, report, compare_to=compare)
+    archived = report.get("archived_copy")
+    nb.update({
+        "agency_url": agency_url(datasette, database, report.get("agency")),
+        "original_url": _safe_url(report.get("url") or "", None) or "",
+        "archived_url": (datasette.urls.path(archived) + "?db=" + quote(database))
+        if isinstance(archived, str) and archived.startswith("/-/archived/") else None,
+        "rule_labels": labels.RULE_LABELS,
+    })
+    return {"nb": nb}
+
+
+def _fmt_number(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _zh_label(column: str, description: Optional[str]) -> str:
+    """The Chinese half of a metadata column description ("发布机关 / reporting body" -> "发布机关")."""
+    if description and " / " in description:
+        return description.split(" / ", 1)[0]
+    return ""
+
+
+async def _archive_for(datasette, request):
+    db = await _archive_db(datasette, request)
+    if db is None:
+        return None, Response.html("<p>没有存档数据库 no archive database</p>", status=404)
+    return db, None
+
+
+async def home_view(datasette, request):
+    from . import search_page as S
+
+    db, err = await _archive_for(datasette, request)
+    if err:
+        return err
+    q = _query(db)
+    a = S.SearchArgs.from_request(request.args)
+    res = await S.search(q, a)
+    opts = await S.filter_options(q, a)
+    queries = (datasette.metadata("queries", database=db.name) or {})
+    canned = await datasette.get_canned_queries(db.name, None)
+    questions = [(name, zh, en, datasette.urls.database(db.name) + "/" + name)
+                 for name, zh, en in S.QUESTIONS if name in queries or name in canned]
+    base_args = {k: request.args.get(k) for k in request.args.keys() if k != "page" and request.args.get(k)}
+
+    def page_url(n: int) -> str:
+        return datasette.urls.instance() + "?" + urlencode({**base_args, "page": n})
+
+    from .export import EXPORT_TABLES
+    return Response.html(await datasette.render_template("nianbao_home.html", {
+        "a": a, "res": res, "opts": opts, "questions": questions, "database": db.name,
+        "page_url": page_url, "agency_url": lambda name: agency_url(datasette, db.name, name),
+        "exports": list(EXPORT_TABLES)}, request=request, view_name="nianbao_home"))
+
+
+async def agency_view(datasette, request):
+    from .agency_page import agency_context
+
+    db, err = await _archive_for(datasette, request)
+    if err:
+        return err
+    name = (request.args.get("name") or "").strip()
+    ag = await agency_context(_query(db), name) if name else None
+    if ag is None:
+        return Response.html(await datasette.render_template("nianbao_message.html", {
+            "message": f"没有找到机关“{name}”的报告。", "en": f"No reports of an agency named {name!r}."},
+            request=request), status=404)
+    return Response.html(await datasette.render_template("nianbao_agency.html", {
+        "ag": ag, "database": db.name, "agency_url": lambda n: agency_url(datasette, db.name, n)},
+        request=request, view_name="nianbao_agency"))
+
+
+async def export_view(datasette, request):
+    from .export import EXPORT_TABLES, csv_chunks
+
+    table = request.url_vars["table"]
+    if table not in EXPORT_TABLES:
+        return Response.text(f"no export named {table}", status=404)
+    db, err = await _archive_for(datasette, request)
+    if err:
+        return err
+    all_versions = request.args.get("all_versions") == "1"
+
+    def write(conn):
+        return b"".join(csv_chunks(conn, table, all_versions=all_versions))
+
+    body = await db.execute_fn(write)
+    return Response(body, status=200, content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{table}{"-all-versions" if all_versions else ""}.csv"'})
 
 
 async def _archive_db(datasette, request):
@@ -312,6 +442,9 @@ def register_routes():
         (r"^/-/archived/(?P<page_id>\d+)$", archived_view),
         (r"^/-/archived/(?P<page_id>\d+)/raw$", archived_raw_view),
         (r"^/-/nianbao/chart$", chart_view),
+        (r"^/$", home_view),
+        (r"^/-/nianbao/agency$", agency_view),
+        (r"^/-/nianbao/export/(?P<table>[a-z0-9_]+)\.csv$", export_view),
     ]
 
 
