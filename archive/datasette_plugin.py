@@ -197,6 +197,8 @@ def prepare_jinja2_environment(env, datasette):
         env._nianbao_loader = True
     env.globals["fmt"] = _fmt_number
     env.globals["zh_label"] = _zh_label
+    env.globals["zh_value"] = zh_value
+    env.globals["col_zh"] = lambda name: labels.QUERY_COLUMN_LABELS.get(name, "")
 
 
 @hookimpl
@@ -453,13 +455,31 @@ def _link(href: str, text: str, external: bool = False) -> Markup:
     return Markup(f'<a href="{html.escape(href)}"{extra}>{html.escape(text)}</a>')
 
 
+def zh_value(column: str, value) -> str:
+    """Chinese for a coded value (check_status failed -> 数字对不上 …), or "" if there is none."""
+    table = {"check_status": labels.CHECK_STATUS_LABELS, "agency_kind": labels.AGENCY_KIND_LABELS,
+             "template": labels.TEMPLATE_LABELS, "rule": labels.RULE_LABELS}.get(column)
+    return table.get(str(value), "") if table and value is not None else ""
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    if table == "reports" and column == "archived_copy" and isinstance(value, str) and value.startswith("/-/archived/"):
+    if column == "archived_copy" and table in ("reports", None) and isinstance(value, str) \
+            and value.startswith("/-/archived/"):
         return _link(datasette.urls.path(value) + "?db=" + quote(database), "存档副本 archived copy")
-    if table == "reports" and column == "url" and isinstance(value, str):
+    if column == "url" and table in ("reports", None) and isinstance(value, str):
         safe = _safe_url(value, None)
         return _link(safe, value, external=True) if safe else None
+    if table is None and column in ("report_id", "previous_report_id") and isinstance(value, int):
+        # canned queries: a report id opens the report's page
+        return _link(datasette.urls.row(database, "reports", str(value)), f"报告 {value}")
+    if table is None and column == "agency" and isinstance(value, str) and value:
+        return _link(agency_url(datasette, database, value), value)
+    if table is None and column == "published" and value is None:
+        return "日期不明"
+    zh = zh_value(column, value)
+    if zh:
+        return Markup(f'{html.escape(zh)} <small class="en">{html.escape(str(value))}</small>')
     if table == "pages" and column == "body" and value is not None:
         try:
             pid = row["id"]

@@ -188,3 +188,18 @@ def check_cells(rule: str, where: str) -> list[tuple[str, str, str]]:
     if rule == "t4_total":
         return [("table4", w, "total")]
     return []
+
+# Result columns of the canned queries and exports, Chinese first
+QUERY_COLUMN_LABELS = {
+    "report_id": "报告", "id": "编号", "title": "标题", "agency": "机关", "agency_kind": "机关类型", "year": "年度",
+    "province": "省份", "city": "地市", "county": "县区", "failed_checks": "未通过校验数", "failures": "未通过的校验",
+    "url": "原文", "archived_copy": "存档副本", "published": "发布日期", "deadline": "法定期限",
+    "days_late": "逾期天数", "reports": "报告数", "processed": "办理总数", "granted": "予以公开",
+    "denied": "不予公开", "denied_pct": "不予公开比例（%）", "new_received": "新收申请", "carried_over": "上年结转",
+    "total_processed": "办理总计", "carried_forward": "结转下年度", "crossyear_warnings": "跨年度警告",
+    "template": "表格格式", "versions": "版本数", "first_seen": "首次抓取", "last_changed": "最近修改",
+    "text_changed": "正文有改动", "removed_at": "撤下时间", "applications": "新收申请", "rule": "规则",
+    "where": "位置", "expected": "应为", "found": "实为", "previous_report_id": "上年报告",
+    "needs_review": "需人工复核", "doubts": "存疑原因", "check_status": "校验结果", "late": "是否逾期",
+    "row_key": "行", "label": "行名", "grp": "类别", "ok": "通过", "version": "版本", "is_current": "当前版本",
+}
