@@ -80,8 +80,10 @@ def cmd_add(args) -> int:
                     page_id = None
                     if path.suffix.lower() != ".json":
                         page_id = db.record_page(url=url, status=200, headers={}, body=body, content_type=ctype)
+                    # report dicts from a .json file: which parser made them is not known
+                    version = {"parser_version": None} if path.suffix.lower() == ".json" else {}
                     status, rid = db.add_report(rep, page_id=page_id, portal=args.portal,
-                                                portal_region=args.portal_region)
+                                                portal_region=args.portal_region, **version)
                     counts[status] = counts.get(status, 0) + 1
                     print(f"{status}\t{rid}\t{name}")
             except Exception as e:  # noqa: BLE001 - one line per bad input, keep going

@@ -205,6 +205,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         # index, leading with the id, those lookups read a ~60-byte index entry instead of a ~6 KB table row.
         "CREATE INDEX idx_reports_search ON reports(id, is_current, province, city, year, template, check_status)",
     ]),
+    (4, "parser doubt kept apart from the report's own errors: needs_review, doubts; the parser version", [
+        # needs_review = 1: the parser is not sure of every value (contract `needs_review`); a failed check on
+        # such a report may be the parser's, so "numbers that don't add up" leaves it out. Rows stored before
+        # this migration keep 0 and NULL: `nianbao reparse` re-derives them from their archived bytes.
+        "ALTER TABLE reports ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE reports ADD COLUMN doubts TEXT",  # JSON list of {kind, where, detail}
+        "ALTER TABLE reports ADD COLUMN parser_version TEXT",
+        "CREATE INDEX idx_reports_review ON reports(is_current, needs_review, failed_checks)",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

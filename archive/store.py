@@ -27,11 +27,14 @@ import sqlite_utils
 from . import crossyear, fts
 from .labels import TABLE2_LABELS, TABLE3_LABELS, TABLE4_LABELS
 from .regions import derive_region
+from parsers.version import PARSER_VERSION
+
 from .schema import TABLE2_VALUE_KEYS, TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUMNS, TABLE4_GROUPS, migrate
 
 REPORT_COLUMNS_FROM_DICT = ("title", "year", "agency", "agency_kind", "published", "template", "format")
 KNOWN_REPORT_KEYS = set(REPORT_COLUMNS_FROM_DICT) | {
-    "url", "text", "site", "table2", "table3", "table4", "checks", "notes"}
+    "url", "text", "site", "table2", "table3", "table4", "checks", "notes", "needs_review", "doubts"}
+_CURRENT_PARSER = object()  # add_report's default: the report was just parsed by this program's parser
 
 
 class ArchiveError(ValueError):
@@ -112,6 +115,16 @@ def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
 @functools.lru_cache(maxsize=None)
 def _column_set(columns: tuple[str, ...]) -> frozenset:
     return frozenset(columns)
+
+
+def doubts_of(report: dict) -> list[dict]:
+    """The report's doubts as [{kind, where, detail}] (dicts from to_dict(), or Doubt objects)."""
+    out = []
+    for d in report.get("doubts") or []:
+        get = d.get if isinstance(d, dict) else (lambda k, _d=d: getattr(_d, k, None))
+        if get("kind"):
+            out.append({"kind": str(get("kind")), "where": str(get("where") or ""), "detail": str(get("detail") or "")})
+    return out
 
 
 def _int_year(v: Any) -> Optional[int]:
@@ -336,8 +349,15 @@ class Archive:
     # ---- reports ------------------------------------------------------------------------
     def add_report(self, report: dict, page_id: Optional[int] = None, crawl_id: Optional[int] = None,
                    portal: Optional[str] = None, seen_at: Optional[str] = None,
-                   portal_region: Optional[str] = None) -> tuple[str, int]:
-        """Store one parsed report (`parsers.Report.to_dict()`). Returns (status, report_id)."""
+                   portal_region: Optional[str] = None,
+                   parser_version: Any = _CURRENT_PARSER) -> tuple[str, int]:
+        """Store one parsed report (`parsers.Report.to_dict()`). Returns (status, report_id).
+
+        `parser_version`: the parser that produced the dict (default: this program's, PARSER_VERSION;
+        None when unknown, e.g. report dicts read from a .json file). An unchanged report keeps its
+        row; its parser_version moves to this one (the newer parser reads it the same)."""
+        if parser_version is _CURRENT_PARSER:
+            parser_version = PARSER_VERSION
         if hasattr(report, "to_dict"):
             report = report.to_dict()
         if not isinstance(report, dict):
@@ -354,7 +374,8 @@ class Archive:
                 "WHERE url = ? AND +is_current = 1", (url,)).fetchone()
             if cur and cur[1] == chash:
                 rid = int(cur[0])
-                self.conn.execute("UPDATE reports SET last_seen = ? WHERE id = ?", (when, rid))
+                self.conn.execute("UPDATE reports SET last_seen = ?, parser_version = COALESCE(?, parser_version) "
+                                  "WHERE id = ?", (when, parser_version, rid))
                 if cur[3] is not None:  # it came back: log the restoration, keep the removal record
                     self.conn.execute("UPDATE reports SET removed_at = NULL WHERE id = ?", (rid,))
                     self.conn.execute(
@@ -362,7 +383,7 @@ class Archive:
                 self._bump(crawl_id, "reports_unchanged")
                 return "unchanged", rid
             rid = self._insert_report(report, url, year, chash, when, page_id, crawl_id, portal, portal_region,
-                                      version=(cur[2] + 1) if cur else 1)
+                                      version=(cur[2] + 1) if cur else 1, parser_version=parser_version)
             if cur:
                 self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, cur[0]))
             crossyear.check_report(self.conn, rid)
@@ -371,7 +392,7 @@ class Archive:
 
     def _insert_report(self, report: dict, url: str, year: Optional[int], chash: str, when: str,
                        page_id: Optional[int], crawl_id: Optional[int], portal: Optional[str],
-                       portal_region: Optional[str], version: int) -> int:
+                       portal_region: Optional[str], version: int, parser_version: Optional[str] = None) -> int:
         site = report.get("site") or {}
         if not isinstance(site, dict):
             site = {}
@@ -388,6 +409,7 @@ class Archive:
         has_tables = any(report.get(t) for t in ("table2", "table3", "table4"))
         check_status = "failed" if failed else ("passed" if checks else ("unchecked" if has_tables else "no tables"))
         text = report.get("text") or ""
+        doubts = doubts_of(report)
         extra = {k: v for k, v in report.items() if k not in KNOWN_REPORT_KEYS}
         row = {
             "url": url, "version": version, "is_current": 1,
@@ -404,6 +426,8 @@ class Archive:
             "notes": _json(report.get("notes") or None), "content_hash": chash,
             "text_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "extra": _json(extra or None), "text": text,
+            "needs_review": 1 if (doubts or report.get("needs_review")) else 0,
+            "doubts": _json(doubts), "parser_version": parser_version,
         }
         cur = self.conn.execute(_insert_sql("reports", tuple(row)), [_scalar(v) for v in row.values()])
         rid = int(cur.lastrowid)

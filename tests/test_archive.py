@@ -232,7 +232,10 @@ def test_region_examples():
 def test_region_disambiguated_by_portal():
     # 鼓楼区 exists in 福州, 南京, 开封, 徐州: the portal's region decides
     assert derive_region(agency="鼓楼区教育局", portal_region="福建省").code == "350102"
-    assert derive_region(agency="鼓楼区教育局", icp="苏ICP备1号").city == "南京市"
+    # 江苏 has two (南京, 徐州): the ICP province alone cannot tell them apart, so no city is guessed
+    r = derive_region(agency="鼓楼区教育局", icp="苏ICP备1号")
+    assert (r.province, r.city, r.code) == ("江苏省", None, "320000")
+    assert derive_region(agency="鼓楼区教育局", icp="苏ICP备1号", site_code="3203000001").city == "徐州市"
     assert derive_region(agency="鼓楼区教育局", site_code="4102000001").code == "410204"
     # a county named by its stem only, inside the portal's region
     assert derive_region(agency="平潭综合实验区管理委员会", portal_region="福建省").county == "平潭县"
