@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Optional
 
+from markupsafe import Markup
+
 from . import labels as L
 from .charts import Series, year_bars
 from .report_page import deadline_verdict
@@ -60,7 +62,7 @@ async def agency_context(q: Query, name: str) -> Optional[dict]:
         vals = [r["applications"] for r in group if r["applications"] is not None]
         # several reports for one year (e.g. re-published at a new address): the newest one, not a sum
         series.points[y] = (vals[-1] if vals else None, len(group))
-    chart = year_bars([series], f"{name}：每年新收申请", unit=" 件")
+    chart = Markup(year_bars([series], f"{name}：每年新收申请", unit=" 件"))  # SVG built from escaped parts
 
     codes = sorted({r["site_code"] for r in reports if r["site_code"]})
     others: list[dict] = []

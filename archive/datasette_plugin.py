@@ -375,65 +375,96 @@ async def archived_raw_view(datasette, request):
                     content_type="application/octet-stream")
 
 
-CHART_SQL = """
-SELECT r.year AS year, SUM(COALESCE(t.total, 0)) AS applications, COUNT(DISTINCT r.id) AS reports
-FROM reports r JOIN table3 t ON t.report_id = r.id AND t.row_key = 'new_received'
-WHERE r.is_current = 1 AND r.year IS NOT NULL
-  AND (:province = '' OR r.province = :province)
-  AND (:city = '' OR r.city = :city)
-  AND (:county = '' OR r.county = :county)
-GROUP BY r.year ORDER BY r.year
+_T3_TOTAL = ("COALESCE(t.total, COALESCE(t.natural_person,0)+COALESCE(t.commercial,0)+COALESCE(t.research,0)"
+             "+COALESCE(t.social_welfare,0)+COALESCE(t.legal_service,0)+COALESCE(t.other_org,0))")
+# One row per year and level of government (agency_kind): the figures of each report first, then per level:
+# how many reports, their mean (never a sum: a sum grows with how many reports were crawled, not with demand).
+CHART_SQL = f"""
+WITH per_report AS (
+  SELECT r.id, r.year, COALESCE(r.agency_kind, 'unknown') AS level,
+    (SELECT {_T3_TOTAL} FROM table3 t WHERE t.report_id = r.id AND t.row_key = 'new_received') AS applications,
+    (SELECT {_T3_TOTAL} FROM table3 t WHERE t.report_id = r.id AND t.row_key = 'total_processed') AS processed,
+    (SELECT SUM({_T3_TOTAL}) FROM table3 t WHERE t.report_id = r.id AND t.row_key LIKE 'denied\\_%' ESCAPE '\\')
+       AS denied,
+    (SELECT SUM(t.total) FROM table4 t WHERE t.report_id = r.id
+       AND t.grp IN ('litigation_direct', 'litigation_after_review')) AS litigation
+  FROM reports r
+  WHERE r.is_current = 1 AND r.year IS NOT NULL
+    AND (:province = '' OR r.province = :province)
+    AND (:city = '' OR r.city = :city)
+    AND (:county = '' OR r.county = :county)
+)
+SELECT year, level,
+  COUNT(applications) AS n_applications, AVG(applications) AS applications,
+  COUNT(CASE WHEN processed > 0 THEN 1 END) AS n_denial_rate,
+  100.0 * SUM(CASE WHEN processed > 0 THEN denied END) / NULLIF(SUM(CASE WHEN processed > 0 THEN processed END), 0)
+    AS denial_rate,
+  COUNT(litigation) AS n_litigation, AVG(litigation) AS litigation
+FROM per_report GROUP BY year, level ORDER BY year, level
 """
+METRICS = {
+    "applications": ("每份报告平均新收申请", "applications received, mean per report", " 件"),
+    "denial_rate": ("不予公开比例", "share denied among applications processed", "%"),
+    "litigation": ("每份报告平均行政诉讼", "lawsuits, mean per report", " 件"),
+}
+LEVELS = {"government": "人民政府（本级）", "department": "部门", "unknown": "类型不明"}
 
 
-def _bar_chart(rows: list[dict], title: str) -> str:
-    if not rows:
-        return "<p>没有数据 No data for this region.</p>"
-    width, height, pad = 720, 320, 50
-    top = max(r["applications"] or 0 for r in rows) or 1
-    bw = (width - 2 * pad) / len(rows)
-    bars = []
-    for i, r in enumerate(rows):
-        v = r["applications"] or 0
-        h = (height - 2 * pad) * v / top
-        x = pad + i * bw
-        y = height - pad - h
-        bars.append(
-            f'<rect x="{x + bw * 0.1:.1f}" y="{y:.1f}" width="{bw * 0.8:.1f}" height="{h:.1f}" fill="#4a78b5">'
-            f'<title>{r["year"]}: {v}</title></rect>'
-            f'<text x="{x + bw / 2:.1f}" y="{height - pad + 16}" text-anchor="middle" font-size="12">{r["year"]}</text>'
-            f'<text x="{x + bw / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="12">{v}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="{html.escape(title)}"><line x1="{pad}" y1="{height - pad}" x2="{width - pad}" '
-            f'y2="{height - pad}" stroke="#333"/>{"".join(bars)}</svg>')
+def chart_series(rows: list[dict], metric: str) -> list:
+    from .charts import Series
+
+    series: dict[str, Series] = {}
+    for r in rows:
+        s = series.setdefault(r["level"], Series(LEVELS.get(r["level"], r["level"])))
+        n = r[f"n_{metric}"]
+        v = r[metric]
+        s.points[r["year"]] = (round(v, 1) if v is not None and n else None, n)
+    return [series[k] for k in LEVELS if k in series]
 
 
 async def chart_view(datasette, request):
+    from .charts import year_bars
+
     db = await _archive_db(datasette, request)
     if db is None:
         return Response.text("no archive database", status=404)
     params = {k: (request.args.get(k) or "").strip() for k in ("province", "city", "county")}
+    metric = request.args.get("metric") if request.args.get("metric") in METRICS else "applications"
     rows = [dict(r) for r in (await db.execute(CHART_SQL, params)).rows]
     provinces = [r[0] for r in (await db.execute(
         "SELECT DISTINCT province FROM reports WHERE province IS NOT NULL ORDER BY province")).rows]
-    where = " ".join(v for v in params.values() if v) or "全部地区 all regions"
-    title = f"{where}：每年收到的政府信息公开申请 applications received per year"
+    where = " ".join(v for v in params.values() if v) or "全部地区"
+    zh, en, unit = METRICS[metric]
+    title = f"{where}：{zh}（按年度和机关层级）"
+    series = chart_series(rows, metric)
     options = "".join(
         f'<option value="{html.escape(p)}"{" selected" if p == params["province"] else ""}>{html.escape(p)}</option>'
         for p in provinces)
-    table = "".join(f"<tr><td>{r['year']}</td><td>{r['applications']}</td><td>{r['reports']}</td></tr>" for r in rows)
-    query_url = datasette.urls.database(db.name) + "/applications_per_year?" + urlencode(params)
+    metric_opts = "".join(f'<option value="{k}"{" selected" if k == metric else ""}>{v[0]}</option>'
+                          for k, v in METRICS.items())
+    years = sorted({y for s in series for y in s.points})
+    head = "".join(f"<th>{html.escape(s.name)}</th>" for s in series)
+    body = "".join(
+        f"<tr><td>{y}</td>" + "".join(
+            (f"<td>{s.points[y][0]}{unit}（{s.points[y][1]} 份）</td>" if y in s.points and s.points[y][0] is not None
+             else '<td class="gap">无数据</td>') for s in series) + "</tr>"
+        for y in (range(years[0], years[-1] + 1) if years else []))
+    query_url = datasette.urls.database(db.name) + "/applications_per_year?" + urlencode(
+        {k: params[k] for k in ("province", "city")})
     page = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <link rel="stylesheet" href="{datasette.urls.static('app.css')}"></head><body><section class="content">
-<p><a href="{datasette.urls.instance()}">首页 home</a> · <a href="{html.escape(query_url)}">数据 data (SQL)</a></p>
+<p><a href="{datasette.urls.instance()}">首页 · 搜索</a> · <a href="{html.escape(query_url)}">数据 data (SQL)</a></p>
 <h1>{html.escape(title)}</h1>
-<form method="get"><label>省份 province <select name="province"><option value="">全部 all</option>{options}</select></label>
+<p>{html.escape(en)}, per year and level of government. 每个柱子下的 n 是它所依据的报告数；没有报告的年份留空（虚线），不连起来；
+不同层级分开画，不相加。 n under a bar: how many reports it rests on; years without data are gaps; levels are never added up.</p>
+<form method="get"><label>指标 <select name="metric">{metric_opts}</select></label>
+<label>省份 province <select name="province"><option value="">全部 all</option>{options}</select></label>
 <label>市 city <input name="city" value="{html.escape(params['city'])}"></label>
 <label>县区 county <input name="county" value="{html.escape(params['county'])}"></label>
 <input type="submit" value="画图 draw"></form>
-{_bar_chart(rows, title)}
-<table><tr><th>年度 year</th><th>新收申请 applications (一、本年新收 总计)</th><th>报告数 reports</th></tr>{table}</table>
-<p>只计当前版本的报告；总计列为空的报告按 0 计。 Current report versions only; a blank 总计 counts as 0.</p>
+{year_bars(series, title, unit=unit)}
+<table><tr><th>年度 year</th>{head}</tr>{body}</table>
+<p>只计当前版本的报告。 Current report versions only; a blank 总计 is read as the sum of the applicant columns.</p>
 </section></body></html>"""
     return Response.html(page)
 

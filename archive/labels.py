@@ -202,4 +202,5 @@ QUERY_COLUMN_LABELS = {
     "where": "位置", "expected": "应为", "found": "实为", "previous_report_id": "上年报告",
     "needs_review": "需人工复核", "doubts": "存疑原因", "check_status": "校验结果", "late": "是否逾期",
     "row_key": "行", "label": "行名", "grp": "类别", "ok": "通过", "version": "版本", "is_current": "当前版本",
+    "reasons": "存疑原因", "parser_version": "解析程序版本",
 }

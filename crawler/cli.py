@@ -202,12 +202,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stats = run_crawl([server.url], args.db, overrides={
             "NIANBAO_JS": "off", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
             "LOG_LEVEL": "WARNING"})
+        print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)
+        if args.no_serve:
+            return 0
+        # the portal keeps serving while Datasette runs: the reports' "original" links must open
+        return serve_archive(args.db, args.serve_port)
     finally:
         server.stop()
-    print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)
-    if args.no_serve:
-        return 0
-    return serve_archive(args.db, args.serve_port)
 
 
 def serve_archive(db: str, port: int) -> int:
