@@ -236,6 +236,11 @@ async def _report_vars(datasette, database: str, request) -> dict:
         compare = None
     nb = await report_context(q, report, compare_to=compare)
     archived = report.get("archived_copy")
+    # a 304 re-fetch stores no body: the copy to show is the newest fetch of this address that has one
+    body = await q("SELECT id FROM pages WHERE url = ? AND body IS NOT NULL AND status = 200 ORDER BY id DESC LIMIT 1",
+                   [report.get("url")])
+    if body:
+        archived = f"/-/archived/{body[0]['id']}"
     nb.update({
         "agency_url": agency_url(datasette, database, report.get("agency")),
         "original_url": _safe_url(report.get("url") or "", None) or "",
