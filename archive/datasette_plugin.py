@@ -161,9 +161,52 @@ def asgi_wrapper(datasette):
                     send = _with_budget_note(send, info, scope.get("path", "").endswith(".json"))
                 if new != qs or info:
                     scope = dict(scope, query_string=new, nianbao_search=info)
+            if scope.get("type") == "http" and scope.get("path", "").endswith(".csv"):
+                send = _with_bom(send)
             await app(scope, receive, send)
         return inner
     return wrap
+
+
+def _with_bom(send):
+    """Datasette's CSV (tables and canned queries) with a UTF-8 BOM first, so Excel reads the Chinese."""
+    state = {"csv": False, "first": True}
+
+    async def inner(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", [])]
+            ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            state["csv"] = ctype.startswith(b"text/csv") or ctype.startswith(b"text/plain")
+            if state["csv"]:
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                message = dict(message, headers=headers)
+        elif message["type"] == "http.response.body" and state["csv"] and state["first"]:
+            state["first"] = False
+            body = message.get("body", b"")
+            if not body.startswith(b"\xef\xbb\xbf"):
+                message = dict(message, body=b"\xef\xbb\xbf" + body)
+        await send(message)
+    return inner
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    """The tidy exports (archive/export.py) as canned queries, so Datasette offers them as pages and CSV."""
+    async def inner():
+        from .export import EXPORT_TABLES, export_sql
+
+        try:
+            db = datasette.get_database(database)
+        except KeyError:
+            return {}
+        if not await db.table_exists("reports"):
+            return {}
+        return {f"export_{t}": {
+            "title": f"下载：{t}（当前版本，含机关、地区、年度、格式）/ Export {t}: current versions, tidy",
+            "description": f"每份报告的 {t} 行，带上机关、地区、年度和表格格式；只含当前版本。CSV 带 BOM，Excel 可直接打开。"
+                           f" Rows of {t} with agency, region, year and template joined; current versions only.",
+            "sql": export_sql(t)} for t in EXPORT_TABLES}
+    return inner
 
 
 _NOTICE_TEMPLATE = """{% if nianbao_search %}<p class="nianbao-search-limit" style="background:#fff6d5;padding:0.5em 0.8em">

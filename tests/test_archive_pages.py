@@ -183,3 +183,15 @@ def test_list_views_leave_out_the_body_text(ds):
     assert "title" in heads and "text" not in heads and "content_hash" not in heads
     assert '<span class="zh">标题</span>' in html
     assert html.index('id="_search"') < html.index("data-dictionary") if "data-dictionary" in html else True
+
+
+def test_datasette_csv_has_a_bom_and_the_exports_are_canned_queries(ds, archive_db):
+    _, ids = archive_db
+    r = get(ds, "/archive/export_table3.csv", _size="max")
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbfreport_id,agency,")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows and all(x["is_current"] == "1" for x in rows)
+    assert rows == list(csv.DictReader(io.StringIO(get(ds, "/-/nianbao/export/table3.csv").content.decode("utf-8-sig"))))
+    plain = get(ds, "/archive/reports.csv", _size="3")
+    assert plain.content.startswith(b"\xef\xbb\xbfid,url,") and plain.content.count(b"\xef\xbb\xbf") == 1
+    assert get(ds, "/archive/reports.json", _size="1").content.startswith(b"{")
