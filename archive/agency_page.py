@@ -5,8 +5,9 @@ Key figures per report (current versions): applications (一、本年新收, 总
 denied (三、(三) 1–8), reviews and lawsuits (table 4 totals), published on time. A blank 总计 is
 read as the sum of the applicant columns, as the canned queries do.
 
-"Other names": a renamed or merged body usually keeps its website, so names of current reports in
-the same province and city that share one of this agency's 政府网站标识码 (site_code) are listed.
+"Other names": a renamed or merged body usually keeps its website and its place, so names of current
+reports that share one of this agency's 政府网站标识码 (site_code) and its region (down to the division
+code), and never reported in a year this name did, are listed as possibly the same body.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ _T3_TOTAL = ("COALESCE(t.total, COALESCE(t.natural_person,0)+COALESCE(t.commerci
              "+COALESCE(t.social_welfare,0)+COALESCE(t.legal_service,0)+COALESCE(t.other_org,0))")
 FIGURES_SQL = f"""
 SELECT r.id, r.year, r.title, r.published, r.agency_kind, r.check_status, r.failed_checks, r.template,
-  r.site_code, r.province, r.city, r.county,
+  r.site_code, r.province, r.city, r.county, r.region_code,
   (SELECT {_T3_TOTAL} FROM table3 t WHERE t.report_id = r.id AND t.row_key = 'new_received') AS applications,
   (SELECT {_T3_TOTAL} FROM table3 t WHERE t.report_id = r.id AND t.row_key = 'granted') AS granted,
   (SELECT SUM({_T3_TOTAL}) FROM table3 t WHERE t.report_id = r.id AND t.row_key LIKE 'denied\\_%' ESCAPE '\\')
@@ -69,10 +70,18 @@ async def agency_context(q: Query, name: str) -> Optional[dict]:
     if codes:
         first = reports[0]
         marks = ",".join("?" for _ in codes)
-        others = [dict(o) for o in await q(
-            f"SELECT agency, MIN(year) AS first_year, MAX(year) AS last_year, COUNT(*) AS reports FROM reports "
-            f"WHERE province IS ? AND city IS ? AND is_current = 1 AND site_code IN ({marks}) AND agency != ? "
-            f"GROUP BY agency ORDER BY first_year", [first["province"], first["city"], *codes, name])]
+        mine = {r["year"] for r in reports if r["year"]}
+        # a city portal carries many bodies under one site code: a former name shares the code and the place
+        # (county and division code) and never reported in the same year as this name
+        for o in await q(
+                f"SELECT agency, MIN(year) AS first_year, MAX(year) AS last_year, COUNT(*) AS reports, "
+                f"group_concat(year) AS years FROM reports "
+                f"WHERE province IS ? AND city IS ? AND county IS ? AND region_code IS ? AND is_current = 1 "
+                f"AND site_code IN ({marks}) AND agency != ? GROUP BY agency ORDER BY first_year",
+                [first["province"], first["city"], first["county"], first.get("region_code"), *codes, name]):
+            years = {int(y) for y in (o["years"] or "").split(",") if y}
+            if not years & mine:
+                others.append(dict(o))
     first = reports[-1]
     return {"name": name, "rows": rows, "undated": undated, "reports": reports, "chart": chart,
             "figures": FIGURES, "others": others, "site_codes": codes,

@@ -35,6 +35,12 @@ def archive_db(tmp_path_factory):
         rep["doubts"] = [DOUBT]
         rep["needs_review"] = True
         ids["doubtful"] = db.add_report(rep, portal="平潭综合实验区")[1]
+        # the same body under its former name (2018), on the same website: listed as an other name
+        site = demo_reports()[0]["site"]
+        for url, agency, year in (("http://127.0.0.1/pingtan/2018.html", "平潭综合实验区管委会", 2018),
+                                  ("http://127.0.0.1/pingtan/jyj2021.html", "平潭综合实验区财政金融局", 2021)):
+            rep = sample_report(url, agency=agency, year=year, published=f"{year + 1}-02-01", seed=year, site=site)
+            ids[agency] = db.add_report(rep, portal="平潭综合实验区", portal_region="福建省")[1]
     return str(path), ids
 
 
@@ -116,6 +122,9 @@ def test_agency_page_shows_every_year_and_gaps(ds):
     assert len(re.findall(r'class="gap-row"', r.text)) == 3
     assert r.text.count('class="gap"') >= 3 + 3  # table rows and chart slots
     assert get(ds, "/-/nianbao/agency", name="没有这个机关").status_code == 404
+    others = re.search(r'<ul id="other-names">(.*?)</ul>', r.text, re.S)
+    # the former name (reported 2018, a year this name did not) is listed; a body reporting the same year is not
+    assert others and "平潭综合实验区管委会" in others.group(1) and "财政金融局" not in others.group(1), r.text[-3000:]
 
 
 def test_chart_keeps_gaps_counts_and_levels_apart(ds):
