@@ -31,7 +31,7 @@ import pytest
 from archive.feed import current_report
 from archive.samples import sample_report
 from crawler.sample_portal.server import SITE_DIR, Portal, PortalServer
-from tests.test_browser_archive import ARTIFACTS, CHROMIUM, FAST, _env, _free_port, playwright_sync  # noqa: F401
+from tests.test_browser_archive import ARTIFACTS, CHROMIUM, FAST, _env, playwright_sync
 from tests.test_browser_archive import site as _site_fixture  # noqa: F401  (same `nianbao serve` start-up)
 
 XIGANG_PATH = "/zwgk/zfxxgk/zfxxgknb/202201/t20220128_3001.html"
