@@ -2,7 +2,8 @@
 
 The match is the archive's bigram FTS (archive/fts.py, `bigram_query`), the same as the table page's
 `_search`; the count stops at `COUNT_LIMIT` (a word in every report must not cost a count of all of
-them: the page then says "more than"). The passage is cut from the report's text around the first
+them: the page then says "more than"). A word in more than `COMMON_WORD` current reports, without a filter,
+is found by walking the reports newest first (few index tests per page) rather than by sorting every match. The passage is cut from the report's text around the first
 place a typed word occurs, and every typed word in it is marked.
 """
 from __future__ import annotations
@@ -21,6 +22,8 @@ Query = Callable[[str, Any], Awaitable[list[dict]]]
 PAGE_SIZE = 20
 COUNT_LIMIT = 10_000
 PASSAGE = 60  # characters either side of the first match
+COMMON_WORD = 20_000  # a word in more current reports than this: the page walks the reports by date
+COMMON_COUNT_LIMIT = 1_000  # such a word with a filter: counted up to this
 
 STATUS_CHOICES = (("failed", "数字对不上"), ("passed", "校验通过"), ("unchecked", "未校验"), ("no tables", "无表格"))
 KIND_CHOICES = (("government", "人民政府（本级报告）"), ("department", "部门"))
@@ -75,9 +78,26 @@ async def search(q: Query, a: SearchArgs) -> dict:
     review_col = await has_column(q, "reports", "needs_review")
     where, params = ["r.is_current = 1"], []
     terms = terms_of(a.q)
+    filtered = bool(a.province or a.city or a.year or a.kind or a.status or a.review)
+    common_more = None
+    common = False
     if terms:
-        where.append("r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?)")
-        params.append(bigram_query(a.q))
+        match = bigram_query(a.q)
+        # FTS counts cheaply (it stops at the limit); every report version has one FTS row, so matches minus
+        # old versions is a lower bound of the current reports that match
+        n_old = (await q("SELECT count(*) AS n FROM reports WHERE is_current = 0", []))[0]["n"]
+        n_fts = (await q(f"SELECT count(*) AS n FROM (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? "
+                         f"LIMIT {COMMON_WORD + n_old + 1})", [match]))[0]["n"]
+        common = n_fts - n_old > COMMON_WORD
+        if common and not filtered:
+            common_more = COMMON_WORD
+        if common:
+            # a word in most reports: walk the reports newest first and test each against the index; the first
+            # page is found after a few dozen tests instead of sorting every match by date
+            where.append("EXISTS (SELECT 1 FROM reports_fts f WHERE f.rowid = r.id AND reports_fts MATCH ?)")
+        else:
+            where.append("r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?)")
+        params.append(match)
     for col, val in (("province", a.province), ("city", a.city), ("agency_kind", a.kind), ("check_status", a.status)):
         if val:
             where.append(f"r.{col} = ?")
@@ -90,21 +110,39 @@ async def search(q: Query, a: SearchArgs) -> dict:
         params.append(int(a.review))
     sql_where = " AND ".join(where)
     review = "r.needs_review" if review_col else "0"
-    rows = await q(
+    # the ids of the page first, newest first (ORDER BY published alone: SQLite then walks idx_reports_published;
+    # a second sort key would make it sort every row), then the rows of those ids
+    count_limit = COUNT_LIMIT
+    n = None
+    if common and filtered:
+        # the filter's index, and a test against the FTS index per report, up to a smaller limit
+        count_limit = COMMON_COUNT_LIMIT
+        n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} "
+                     f"LIMIT {count_limit + 1})", params))[0]["n"]
+    # many matches: walk the reports by date (the first page comes after a few tests); few: sort those few
+    by_date = "INDEXED BY idx_reports_published " if common and (n is None or n > 10 * PAGE_SIZE) else ""
+    ids = [r["id"] for r in await q(
+        f"SELECT r.id FROM reports r {by_date}WHERE {sql_where} ORDER BY r.published DESC LIMIT ? OFFSET ?",
+        params + [PAGE_SIZE, (a.page - 1) * PAGE_SIZE])]
+    found = {r["id"]: r for r in await q(
         f"SELECT r.id, r.title, r.agency, r.agency_kind, r.province, r.city, r.county, r.year, r.published, "
         f"r.check_status, r.failed_checks, {review} AS needs_review, r.version, r.text "
-        f"FROM reports r WHERE {sql_where} ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?",
-        params + [PAGE_SIZE, (a.page - 1) * PAGE_SIZE])
-    n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} LIMIT {COUNT_LIMIT + 1})",
-                 params))[0]["n"]
+        f"FROM reports r WHERE r.id IN ({','.join('?' for _ in ids) or 'NULL'})", ids)}
+    rows = [found[i] for i in ids]
+    if common_more:
+        n, count_limit = common_more + 1, common_more
+    elif n is None:
+        n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} LIMIT {COUNT_LIMIT + 1})",
+                     params))[0]["n"]
     cards = []
     for r in rows:
         r = dict(r)
         r["passage"] = passage(r.pop("text"), terms)
         r["status_zh"] = L.CHECK_STATUS_LABELS.get(r["check_status"] or "", r["check_status"] or "")
         cards.append(r)
-    return {"cards": cards, "count": min(n, COUNT_LIMIT), "more": n > COUNT_LIMIT, "terms": terms,
-            "has_review": review_col, "pages": -(-min(n, COUNT_LIMIT) // PAGE_SIZE)}
+    limit = count_limit
+    return {"cards": cards, "count": min(n, limit), "more": n > limit, "terms": terms,
+            "has_review": review_col, "pages": min(-(-min(n, limit) // PAGE_SIZE), 500)}
 
 
 async def filter_options(q: Query, a: SearchArgs) -> dict:
