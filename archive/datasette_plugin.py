@@ -263,12 +263,32 @@ def agency_url(datasette, database: str, name: Optional[str]) -> str:
     return datasette.urls.path("/-/nianbao/agency") + "?" + urlencode({"name": name or "", "db": database})
 
 
-async def _report_vars(datasette, database: str, request) -> dict:
+async def report_view(datasette, request):
+    """The HTML page of a report at Datasette's own row address (`/<db>/reports/<id>`; `.json` stays Datasette's).
+    Served by this route rather than Datasette's row view, whose "links from other tables" counts would scan
+    `reports` for `superseded_by` (no index) on every page: ≈ 165 ms at 100,000 reports."""
+    from datasette.utils.asgi import NotFound
+
+    database = tilde_decode(request.url_vars["db"])
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        raise NotFound(f"no database {database}")
+    if not await db.table_exists("reports"):
+        raise NotFound(f"no reports table in {database}")
+    nb = await _report_vars(datasette, database, request, pk=request.url_vars["pk"])
+    if not nb:
+        raise NotFound(f"no report {request.url_vars['pk']}")
+    return Response.html(await datasette.render_template("nianbao_report.html", {
+        **nb, "database": db.name, "table": "reports"}, request=request, view_name="nianbao_report"))
+
+
+async def _report_vars(datasette, database: str, request, pk: Optional[str] = None) -> dict:
     from .report_page import report_context
 
     db = datasette.get_database(database)
     q = _query(db)
-    pk = tilde_decode(request.url_vars.get("pks", ""))
+    pk = pk if pk is not None else tilde_decode(request.url_vars.get("pks", ""))
     rows = await q("SELECT * FROM reports WHERE id = ?", [pk])
     if not rows:
         return {}
@@ -524,6 +544,7 @@ def register_routes():
         (r"^/-/archived/(?P<page_id>\d+)/raw$", archived_raw_view),
         (r"^/-/nianbao/chart$", chart_view),
         (r"^/$", home_view),
+        (r"^/(?P<db>[^/]+)/reports/(?P<pk>\d+)$", report_view),
         (r"^/-/nianbao/agency$", agency_view),
         (r"^/-/nianbao/export/(?P<table>[a-z0-9_]+)\.csv$", export_view),
     ]
