@@ -457,10 +457,7 @@ WITH per_report AS (
     (SELECT SUM(t.total) FROM table4 t WHERE t.report_id = r.id
        AND t.grp IN ('litigation_direct', 'litigation_after_review')) AS litigation
   FROM reports r
-  WHERE r.is_current = 1 AND r.year IS NOT NULL
-    AND (:province = '' OR r.province = :province)
-    AND (:city = '' OR r.city = :city)
-    AND (:county = '' OR r.county = :county)
+  WHERE r.is_current = 1 AND r.year IS NOT NULL {{where}}
 )
 SELECT year, level,
   COUNT(applications) AS n_applications, AVG(applications) AS applications,
@@ -498,7 +495,10 @@ async def chart_view(datasette, request):
         return Response.text("no archive database", status=404)
     params = {k: (request.args.get(k) or "").strip() for k in ("province", "city", "county")}
     metric = request.args.get("metric") if request.args.get("metric") in METRICS else "applications"
-    rows = [dict(r) for r in (await db.execute(CHART_SQL, params)).rows]
+    # only the conditions asked for: `(:p = '' OR province = :p)` would keep SQLite off the region index
+    cond = "".join(f" AND r.{k} = :{k}" for k, v in params.items() if v)
+    rows = [dict(r) for r in (await db.execute(CHART_SQL.replace("{where}", cond),
+                                               {k: v for k, v in params.items() if v})).rows]
     provinces = [r[0] for r in (await db.execute(
         "SELECT DISTINCT province FROM reports WHERE province IS NOT NULL ORDER BY province")).rows]
     where = " ".join(v for v in params.values() if v) or "全部地区"
