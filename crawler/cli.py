@@ -135,6 +135,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return cmd_crawl_distributed(args, ov)
     stats = run_crawl(args.urls, args.db, args.portals, args.max_pages, ov, args.fresh, args.jobdir)
     reason = stats.get("finish_reason")
+    if args.output and not stats.get("reports_found"):
+        # an empty feed file must not pass for a result: say why nothing is in it
+        print(f"nianbao crawl: {args.output}: no report written: the crawl found none ({stats.get('pages', 0)} "
+              f"pages fetched, {stats.get('errors', 0)} errors, ended: {reason})", file=sys.stderr)
     return 0 if reason in ("finished", "closespider_pagecount") else 1
 
 
