@@ -1,4 +1,4 @@
-"""Sub-commands of the archive: `archive add`, `archive check`, `serve`, `export-warc`, `export`."""
+"""Sub-commands of the archive: `archive add`, `archive check`, `reparse`, `serve`, `export-warc`, `export`."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,13 @@ def register(subparsers) -> None:
     chk = asub.add_parser("check", help="integrity check of an archive file")
     chk.add_argument("--db", default="archive.db")
     chk.set_defaults(func=cmd_check)
+
+    r = subparsers.add_parser("reparse", help="read every archived report again with the current parser "
+                                               "(from the archived bytes; nothing is fetched)")
+    r.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
+    r.add_argument("--since", metavar="DATE", help="only reports fetched on or after DATE (YYYY-MM-DD)")
+    r.add_argument("--workers", type=int, default=0, help="parser processes (default: one per core)")
+    r.set_defaults(func=cmd_reparse)
 
     s = subparsers.add_parser("serve", help="publish the archive with Datasette (read-only)")
     s.add_argument("--db", default="archive.db", help="archive file (default: archive.db)")
@@ -107,6 +114,12 @@ def cmd_check(args) -> int:
         print(p)
     print(f"{args.db}: {'ok' if not problems else str(len(problems)) + ' problem(s)'}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_reparse(args) -> int:
+    from .reparse import cmd_reparse as run
+
+    return run(args)
 
 
 def cmd_serve(args) -> int:

@@ -38,7 +38,6 @@ PROVINCE_ABBR = {
 }
 MUNICIPALITIES = {"11", "12", "31", "50"}
 _PLACEHOLDER_CITIES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-_COUNTY_SUFFIX_RE = re.compile(r"(自治县|自治旗|新区|林区|特区|县|区|市|旗)$")
 
 
 @dataclass
@@ -144,16 +143,6 @@ def _cpca_code(text: str) -> Optional[str]:
     return str(code)[:6] if isinstance(code, str) and code else None
 
 
-def _context_text(code6: str) -> str:
-    r = region_from_code(code6)
-    parts = [r.province]
-    if r.city and r.city != r.province:
-        parts.append(r.city)
-    if r.county:
-        parts.append(r.county)
-    return "".join(p for p in parts if p)
-
-
 # Zones and development areas whose names carry no place name of the division table: the city
 # (or province) that holds them. Zones named after their place (平潭综合实验区, 呼伦贝尔经济技术开发区,
 # 苏州工业园区, 福州新区) need no entry: their place is read from the name.
@@ -178,8 +167,9 @@ _ZONE_WORD = re.compile(
     r"新技术开发区|开发区|新区|工业园区|产业园区|园区|保税区|自由贸易试验区|自贸区|试验区|实验区|示范区|合作区|"
     r"管理区|度假区|风景名胜区|风景区|地区|自治州|自治县|自治旗|林区|区|县|市|旗|盟)")
 # National bodies and party organs that put their own name before the place (国家税务总局福州市税务局).
+# 中国（上海）自由贸易试验区: the place in brackets.
 _NAME_PREFIX = re.compile(r"^(中共|中国共产党|共青团|国家税务总局|国家金融监督管理总局|中国人民银行|国家统计局|"
-                          r"国家外汇管理局|中国银行保险监督管理委员会|中国证券监督管理委员会)")
+                          r"国家外汇管理局|中国银行保险监督管理委员会|中国证券监督管理委员会|中国[（(])")
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from parsers.decode import decode
+
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'; "
        "object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
        "sandbox allow-popups allow-popups-to-escape-sandbox")
@@ -47,29 +49,11 @@ ALLOWED_ATTRS = {
 }
 _BAD_STYLE_RE = re.compile(r"url\s*\(|expression|javascript|behavior|@import|-moz-binding", re.I)
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.I)
 
 
 def decode_body(body: bytes, content_type: Optional[str] = None) -> str:
-    """Bytes → text: charset from Content-Type, then <meta>, then UTF-8, then GB18030."""
-    candidates = []
-    if content_type:
-        m = re.search(r"charset\s*=\s*[\"']?([\w\-]+)", content_type, re.I)
-        if m:
-            candidates.append(m.group(1))
-    m = _META_CHARSET_RE.search(body[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii", "ignore"))
-    candidates += ["utf-8", "gb18030"]
-    for enc in candidates:
-        enc = enc.lower()
-        if enc in ("gb2312", "gbk"):
-            enc = "gb18030"  # superset; pages labelled gb2312 often use GBK characters
-        try:
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", "replace")
+    """Bytes → text by the shared decoder (parsers/decode.py), as the parser and the crawler read them."""
+    return decode(body, content_type).text
 
 
 def _safe_url(value: str, base: Optional[str]) -> Optional[str]:

@@ -34,6 +34,7 @@ from .schema import TABLE2_VALUE_KEYS, TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUM
 REPORT_COLUMNS_FROM_DICT = ("title", "year", "agency", "agency_kind", "published", "template", "format")
 KNOWN_REPORT_KEYS = set(REPORT_COLUMNS_FROM_DICT) | {
     "url", "text", "site", "table2", "table3", "table4", "checks", "notes", "needs_review", "doubts"}
+_REVIEW_KEYS = ("needs_review", "doubts")  # added to the contract after the first archives were written
 _CURRENT_PARSER = object()  # add_report's default: the report was just parsed by this program's parser
 
 
@@ -370,9 +371,9 @@ class Archive:
         chash = content_hash(report)
         with self.db.atomic():
             cur = self.conn.execute(
-                "SELECT id, content_hash, version, removed_at, text_hash FROM reports "
+                "SELECT id, content_hash, version, removed_at, text_hash, doubts FROM reports "
                 "WHERE url = ? AND +is_current = 1", (url,)).fetchone()
-            if cur and cur[1] == chash:
+            if cur and self._same_content(int(cur[0]), cur[1], cur[5], report, chash):
                 rid = int(cur[0])
                 self.conn.execute("UPDATE reports SET last_seen = ?, parser_version = COALESCE(?, parser_version) "
                                   "WHERE id = ?", (when, parser_version, rid))
@@ -389,6 +390,76 @@ class Archive:
             crossyear.check_report(self.conn, rid)
             self._bump(crawl_id, "reports_changed" if cur else "reports_new")
             return ("changed" if cur else "new"), rid
+
+    def reread_report(self, report_id: int, report: dict, parser_version: Optional[str] = PARSER_VERSION) -> str:
+        """Store a new reading of an archived report's own bytes (`nianbao reparse`). Returns
+        "changed" (a new version), "unchanged" (the same content: only parser_version moves) or
+        "superseded" (no longer the current version: left alone).
+
+        The new version is no new fetch: it keeps the fetch it was read from (page_id), its portal,
+        first_seen, last_seen and removed_at; crawl_id stays empty. A reading that differs only in
+        what was parsed shows as a version with the same page_id and text_hash as the one before."""
+        if hasattr(report, "to_dict"):
+            report = report.to_dict()
+        with self.db.atomic():
+            old = self.conn.execute(
+                "SELECT r.url, r.content_hash, r.version, r.is_current, r.first_seen, r.last_seen, r.removed_at, "
+                "r.page_id, p.name, p.region, r.doubts FROM reports r LEFT JOIN portals p ON p.id = r.portal_id "
+                "WHERE r.id = ?", (report_id,)).fetchone()
+            if old is None:
+                raise ArchiveError(f"reread_report: no report {report_id}")
+            url, old_hash, version, is_current, first_seen, last_seen, removed_at, page_id, portal, region, doubts = old
+            if not is_current:
+                return "superseded"
+            report = {**report, "url": url}
+            chash = content_hash(report)
+            if self._same_content(report_id, old_hash, doubts, report, chash):
+                # the same content, filed again by today's rules (a region read from the agency's own name)
+                site = report.get("site") if isinstance(report.get("site"), dict) else {}
+                region = self._region(report.get("agency"), site.get("site_code"), site.get("icp"),
+                                      site.get("police_record"), region)
+                self.conn.execute(
+                    "UPDATE reports SET parser_version = ?, province = ?, city = ?, county = ?, region_code = ?, "
+                    "region_source = ? WHERE id = ?",
+                    (parser_version, region["province"], region["city"], region["county"], region["region_code"],
+                     region["region_source"], report_id))
+                return "unchanged"
+            rid = self._insert_report(report, url, _int_year(report.get("year")), chash, first_seen, page_id, None,
+                                      portal, region, version=version + 1, parser_version=parser_version)
+            self.conn.execute("UPDATE reports SET last_seen = ?, removed_at = ? WHERE id = ?",
+                              (last_seen, removed_at, rid))
+            self.conn.execute("UPDATE reports SET is_current = 0, superseded_by = ? WHERE id = ?", (rid, report_id))
+            crossyear.check_report(self.conn, rid)
+            return "changed"
+
+    def refresh_portal_regions(self) -> int:
+        """File every portal again by today's region rules (its name first). Returns rows changed."""
+        changed = 0
+        with self.db.atomic():
+            for pid, name, region, *old in self.conn.execute(
+                    "SELECT id, name, region, province, city, county, region_code FROM portals").fetchall():
+                r = derive_region(agency=name, portal_region=region)
+                if (r.province, r.city, r.county, r.code) != tuple(old):
+                    self.conn.execute("UPDATE portals SET province = ?, city = ?, county = ?, region_code = ? "
+                                      "WHERE id = ?", (r.province, r.city, r.county, r.code, pid))
+                    changed += 1
+        return changed
+
+    def _same_content(self, rid: int, old_hash: str, old_doubts: Optional[str], report: dict, chash: str) -> bool:
+        """Is `report` what row `rid` already holds? A row stored before the archive kept the parser's
+        doubts (doubts IS NULL, migration 4) was hashed without `needs_review` and `doubts`: it is the
+        same report when the rest is, and then gets them filled in (and today's hash) in place, so
+        upgrading nianbao does not make every archived report a new version."""
+        if old_hash != chash:
+            if old_doubts is not None:
+                return False
+            if content_hash({k: v for k, v in report.items() if k not in _REVIEW_KEYS}) != old_hash:
+                return False
+        if old_doubts is None:
+            doubts = doubts_of(report)
+            self.conn.execute("UPDATE reports SET content_hash = ?, needs_review = ?, doubts = ? WHERE id = ?",
+                              (chash, 1 if (doubts or report.get("needs_review")) else 0, _json(doubts), rid))
+        return True
 
     def _insert_report(self, report: dict, url: str, year: Optional[int], chash: str, when: str,
                        page_id: Optional[int], crawl_id: Optional[int], portal: Optional[str],

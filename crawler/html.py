@@ -6,44 +6,17 @@ from urllib.parse import urldefrag, urljoin
 
 import lxml.html
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+from parsers.decode import decode
+
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
-_GB = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "gb_2312-80", "euc-cn"}
-
-
-def _norm(enc: str) -> str:
-    e = enc.strip().lower()
-    return "gb18030" if e in _GB else e
-
-
-def charset_of(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    m = _HEADER_CHARSET.search(content_type)
-    return m.group(1) if m else None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Text of an HTML page and the encoding used: the header's charset, then <meta charset>, then
-    UTF-8, then GB18030 — each tried strictly, so a declaration that lies is skipped. (Scrapy's
-    own guess for an undeclared page is not GB-aware.)"""
-    tried: list[str] = []
-    for enc in (charset_of(content_type), None, "utf-8", "gb18030"):
-        if enc is None:
-            m = _META_CHARSET.search(body[:4096])
-            enc = m.group(1).decode("ascii", "ignore") if m else None
-        if not enc:
-            continue
-        enc = _norm(enc)
-        if enc in tried:
-            continue
-        tried.append(enc)
-        try:
-            return body.decode(enc), enc
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return body.decode("gb18030", errors="replace"), "gb18030"
+    """Text of an HTML page and the encoding used, by the shared decoder (parsers/decode.py): valid
+    UTF-8, then valid GB18030, beat the header's or the page's declaration (a UTF-8 page served as
+    iso-8859-1 keeps its Chinese link texts)."""
+    decoded = decode(body, content_type)
+    return decoded.text, decoded.encoding
 
 
 def parse_html(text: str):

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Iterator, Optional
 
 from parsers.classify import is_report_title
 
@@ -38,6 +38,15 @@ _DATE_LINE = re.compile(r"(?:发布日期|发布时间|公开日期|公开时间
                         r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})", re.M)
 _CN_DATE = re.compile(r"^\s*(?P<y>(?:19|20)\d{2}|二[〇○零O0][一二三四五六七八九〇○零O0]{2})\s*年\s*"
                       r"(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日\s*$")
+# 本报告由漳州市人民政府办公室编制 / 本年度报告由…根据…编制
+_COMPILED_BY = re.compile(r"(?:本|此)(?:年度)?报告(?:是)?由(?P<agency>[\u4e00-\u9fa5（）()]{2,40}?)"
+                          r"(?:根据|依据|按照|依照|编制|制作|负责|汇总)")
+# Relative names: 本市/我局/该县…, or a level word with no place before it (市政府办公室, 区教育局;
+# 市场监督管理局 is a name). Bare level words: 市, 本区, 县政府, 市人民政府.
+_RELATIVE = re.compile(r"^(?:本|我|该|全)|^(?:省|市(?!场)|区|县|州|旗|盟|镇|乡|街道)")
+_BARE_LEVEL = re.compile(r"(?:本|我|该|全)?(?:省|市|区|县|州|旗|盟|镇|乡|街道|自治区|自治州|自治县)?"
+                         r"(?:人民)?(?:政府)?(?:办公厅|办公室)?")
+_SIGNATURE_NAME = re.compile(r"[\u4e00-\u9fa5（）()]{3,40}")
 _ISO_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})")
 
 # Bodies whose own report is a "level of government" report (due 31 March): 某某市/区/县 as a
@@ -80,8 +89,19 @@ def _clean_agency(name: str) -> str:
     return name.strip("，,、 ")
 
 
+def _title_candidates(lines: list[str], hints: list[str]) -> Iterator[str]:
+    yield from hints
+    head = [ln.strip() for ln in lines[:60]]
+    yield from head
+    # only when no line is a title by itself: one a PDF or a narrow page broke over two lines
+    # (2025 年上海市人民政府办公厅政府信息公开 / 工作年度报告)
+    for k in range(len(head) - 1):
+        if not head[k].endswith(("。", "；", ";", "：", ":")) and len(head[k + 1]) <= 20:
+            yield re.sub(r"(?<=\d)\s+(?=年)", "", head[k]) + head[k + 1]
+
+
 def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
-    for cand in hints + lines[:60]:
+    for cand in _title_candidates(lines, hints):
         c = unicodedata.normalize("NFKC", cand).strip()
         c = re.split(r"[_\-|｜—]{1,2}\s*[\u4e00-\u9fa5]*(?:网|政府|门户)", c)[0].strip()  # "<title>: 报告 - XX网"
         if 6 <= len(c) <= 80 and (_TITLE.search(c) or _TITLE_YEAR_FIRST.search(c)) \
@@ -103,31 +123,63 @@ def find_year(title: Optional[str], text: str) -> Optional[int]:
     return None
 
 
-def find_agency(title: Optional[str], text: str, meta: dict[str, str]) -> Optional[str]:
-    if title and (m := _TITLE_YEAR_FIRST.search(title)):
-        name = _clean_agency(m.group("agency"))
-        if _AGENCY_SUFFIX.search(name):
-            return name
-    if title and (m := _TITLE.search(title)):
-        name = _clean_agency(m.group("agency"))
-        if _AGENCY_SUFFIX.search(name):
-            return name
+def _relative(name: str) -> bool:
+    """A name that says which body only relative to the reader: 本市, 我局, 市政府办公室, 区教育局.
+    The report names itself in full elsewhere (title, opening sentence, signature) more often than not."""
+    return bool(_RELATIVE.match(name))
+
+
+def _fragment(name: str) -> bool:
+    """Not a name at all: a bare level word (市, 本区, 县政府)."""
+    return len(name) < 2 or bool(_BARE_LEVEL.fullmatch(name))
+
+
+def _signatures(text: str) -> list[str]:
+    """The signing body: the name on the line before the closing date (or on the date's own line)."""
+    lines = [unicodedata.normalize("NFKC", ln).strip() for ln in text.splitlines()[-40:]]
+    lines = [ln for ln in lines if ln]
+    out = []
+    for i, line in enumerate(lines):
+        parts = line.split()
+        if len(parts) >= 2 and _CN_DATE.match(parts[-1]):  # 漳州市人民政府办公室 2022年3月20日
+            out.append(_clean_agency("".join(parts[:-1])))
+        elif _CN_DATE.match(line) and i > 0:
+            out.append(_clean_agency(lines[i - 1]))
+    return [n for n in out if _SIGNATURE_NAME.fullmatch(n) and _AGENCY_SUFFIX.search(n)]
+
+
+def agency_candidates(title: Optional[str], text: str, meta: dict[str, str]) -> list[str]:
+    """Every name the report gives itself, in order of trust: title, 'publishes its report' sentence,
+    the page's source, 本报告由…编制, the opening sentence, the signature."""
+    out: list[str] = []
+    for pattern in (_TITLE_YEAR_FIRST, _TITLE):
+        if title and (m := pattern.search(title)):
+            out.append(_clean_agency(m.group("agency")))
     head = text[:3000]
     if m := _PUBLISH_SENTENCE.search(head):
-        return _clean_agency(m.group("agency"))
-    for source in (meta.get("source", ""),):
-        if source and _AGENCY_SUFFIX.search(source.strip()):
-            return source.strip()
+        out.append(_clean_agency(m.group("agency")))
+    if meta.get("source", "").strip():
+        out.append(meta["source"].strip())
     if m := _SOURCE_LINE.search(head):
-        name = _clean_agency(m.group(1))
-        if _AGENCY_SUFFIX.search(name):
-            return name
+        out.append(_clean_agency(m.group(1)))
+    if m := _COMPILED_BY.search(head):
+        out.append(_clean_agency(m.group("agency")))
     for line in head.splitlines():
         if m := _FIRST_SENTENCE.match(line):
-            name = _clean_agency(m.group("agency"))
-            if _AGENCY_SUFFIX.search(name):
-                return name
-    return None
+            out.append(_clean_agency(m.group("agency")))
+            break
+    out += _signatures(text)
+    return [n for n in dict.fromkeys(out) if _AGENCY_SUFFIX.search(n)]
+
+
+def find_agency(title: Optional[str], text: str, meta: dict[str, str]) -> Optional[str]:
+    """The body as the report names itself: the first full name; a relative one (市政府办公室) only
+    when the report gives no other; never a fragment such as 市 (from 本市, 我市)."""
+    names = [n for n in agency_candidates(title, text, meta) if not _fragment(n)]
+    for name in names:
+        if not _relative(name):
+            return name
+    return names[0] if names else None
 
 
 def find_published(text: str, raw_text: str, meta: dict[str, str]) -> Optional[str]:

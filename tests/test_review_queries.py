@@ -93,3 +93,44 @@ def test_an_older_archive_gains_the_columns_and_keeps_its_rows(tmp_path):
     assert migrate(conn) == SCHEMA_VERSION
     assert conn.execute("SELECT url, needs_review, doubts, parser_version FROM reports").fetchall() == [
         ("http://127.0.0.1/old.html", 0, None, None)]
+
+
+def test_reports_archived_before_doubts_existed_are_not_new_versions_after_an_upgrade(tmp_path):
+    """An archive written before `doubts` and `needs_review` were part of a report: the same report,
+    read by the upgraded parser, fills them in on its row instead of becoming version 2."""
+    path = str(tmp_path / "old.db")
+    old = sample_report("http://127.0.0.1/a/old.html", agency="望花区人民政府", seed=5)  # no doubts key at all
+    with Archive(path) as db:
+        _, rid = db.add_report(old)
+        db.conn.execute("UPDATE reports SET doubts = NULL WHERE id = ?", (rid,))  # as migration 4 leaves it
+        db.conn.commit()
+        status, same = db.add_report(old | {"needs_review": True, "doubts": [DOUBT]})
+        assert (status, same) == ("unchanged", rid)
+        row = db.conn.execute("SELECT version, needs_review, doubts FROM reports WHERE id = ?", (rid,)).fetchone()
+        assert (row[0], row[1], json.loads(row[2])) == (1, 1, [DOUBT])
+        # from now on it is an ordinary row: a different reading is a new version
+        changed = old | {"needs_review": False, "doubts": [], "title": "望花区2021年政府信息公开工作年度报告（修订）"}
+        assert db.add_report(changed)[0] == "changed"
+        assert db.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 2
+
+
+def test_archive_add_records_which_parser_read_each_report(tmp_path):
+    """A file parsed by `archive add` carries this parser's version; report dicts from a .json file
+    were made by a parser nobody knows, so theirs stays empty."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    page = repo / "crawler" / "sample_portal" / "site" / "zwgk" / "zfxxgk" / "zfxxgknb" / "202201" / "t20220128_3001.html"
+    dicts = tmp_path / "reports.json"
+    dicts.write_text(json.dumps([sample_report("http://127.0.0.1/a/from-json.html", seed=6)], ensure_ascii=False),
+                     encoding="utf-8")
+    db = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "nianbao", "archive", "add", "--db", str(db), str(page), str(dicts)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = dict(sqlite3.connect(db).execute("SELECT url, parser_version FROM reports"))
+    assert got == {str(page): PARSER_VERSION, "http://127.0.0.1/a/from-json.html": None}

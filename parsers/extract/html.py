@@ -8,9 +8,9 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from parsers.decode import decode
 from parsers.model import Document, ParseError, Row
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
                "article", "ul", "ol", "dd", "dt", "center", "blockquote", "pre", "hr", "form"}
@@ -24,41 +24,10 @@ _META_NAMES = {
 MAX_HTML_BYTES = 40 * 1024 * 1024
 
 
-def _normalise_charset(name: str) -> str:
-    name = name.lower().strip()
-    if name in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "hz-gb-2312"):
-        return "gb18030"  # a superset: pages that say gb2312 use GBK characters all the time
-    if name in ("utf8", "unicode"):
-        return "utf-8"
-    return name
-
-
-def declared_charset(data: bytes, content_type: Optional[str]) -> Optional[str]:
-    if content_type and (m := re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.I)):
-        return _normalise_charset(m.group(1))
-    if m := _META_CHARSET.search(data[:4096]):
-        return _normalise_charset(m.group(1).decode("ascii", "ignore"))
-    return None
-
-
 def decode_html(data: bytes, content_type: Optional[str] = None) -> str:
-    """Bytes → text. Valid UTF-8 wins over a declaration (declarations lie more often than
-    GBK text happens to be valid UTF-8); then the declared charset; then GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", "replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = declared_charset(data, content_type)
-    for charset in ([declared] if declared and declared != "utf-8" else []) + ["gb18030", "big5"]:
-        try:
-            return data.decode(charset)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("gb18030", "replace")
+    """Bytes → text by the one shared decoder (parsers/decode.py): valid UTF-8, then valid GB18030,
+    beat any declaration."""
+    return decode(data, content_type).text
 
 
 def _cell_text(cell) -> str:
