@@ -110,20 +110,26 @@ async def search(q: Query, a: SearchArgs) -> dict:
         params.append(int(a.review))
     sql_where = " AND ".join(where)
     review = "r.needs_review" if review_col else "0"
-    # the ids of the page first, newest first (ORDER BY published alone: SQLite then walks idx_reports_published;
-    # a second sort key would make it sort every row), then the rows of those ids
-    count_limit = COUNT_LIMIT
-    n = None
-    if common and filtered:
-        # the filter's index, and a test against the FTS index per report, up to a smaller limit
-        count_limit = COMMON_COUNT_LIMIT
-        n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} "
-                     f"LIMIT {count_limit + 1})", params))[0]["n"]
-    # many matches: walk the reports by date (the first page comes after a few tests); few: sort those few
-    by_date = "INDEXED BY idx_reports_published " if common and (n is None or n > 10 * PAGE_SIZE) else ""
-    ids = [r["id"] for r in await q(
-        f"SELECT r.id FROM reports r {by_date}WHERE {sql_where} ORDER BY r.published DESC LIMIT ? OFFSET ?",
-        params + [PAGE_SIZE, (a.page - 1) * PAGE_SIZE])]
+    count_limit = COUNT_LIMIT if not common else COMMON_COUNT_LIMIT
+    ids: Optional[list[int]] = None
+    n: Optional[int] = None
+    if terms and not common_more:
+        # one pass over the matches (up to the count limit): their number, and the page sorted here, so the
+        # FTS index is not walked twice (once to count, once to sort)
+        found_all = await q(f"SELECT r.id, r.published FROM reports r WHERE {sql_where} LIMIT {count_limit + 1}",
+                            params)
+        n = len(found_all)
+        if n <= count_limit:
+            found_all.sort(key=lambda r: (r["published"] or "", r["id"]), reverse=True)
+            start = (a.page - 1) * PAGE_SIZE
+            ids = [r["id"] for r in found_all[start:start + PAGE_SIZE]]
+    if ids is None:
+        # the ids of the page, newest first: ORDER BY published alone (SQLite then walks idx_reports_published;
+        # a second sort key would make it sort every row); a common word walks that index explicitly
+        by_date = "INDEXED BY idx_reports_published " if common else ""
+        ids = [r["id"] for r in await q(
+            f"SELECT r.id FROM reports r {by_date}WHERE {sql_where} ORDER BY r.published DESC LIMIT ? OFFSET ?",
+            params + [PAGE_SIZE, (a.page - 1) * PAGE_SIZE])]
     found = {r["id"]: r for r in await q(
         f"SELECT r.id, r.title, r.agency, r.agency_kind, r.province, r.city, r.county, r.year, r.published, "
         f"r.check_status, r.failed_checks, {review} AS needs_review, r.version, r.text "
@@ -132,7 +138,7 @@ async def search(q: Query, a: SearchArgs) -> dict:
     if common_more:
         n, count_limit = common_more + 1, common_more
     elif n is None:
-        n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} LIMIT {COUNT_LIMIT + 1})",
+        n = (await q(f"SELECT count(*) AS n FROM (SELECT 1 FROM reports r WHERE {sql_where} LIMIT {count_limit + 1})",
                      params))[0]["n"]
     cards = []
     for r in rows:
