@@ -203,3 +203,33 @@ def test_datasette_csv_has_a_bom_and_the_exports_are_canned_queries(ds, archive_
     plain = get(ds, "/archive/reports.csv", _size="3")
     assert plain.content.startswith(b"\xef\xbb\xbfid,url,") and plain.content.count(b"\xef\xbb\xbf") == 1
     assert get(ds, "/archive/reports.json", _size="1").content.startswith(b"{")
+
+
+@pytest.mark.parametrize("common_word", [2, 20_000])  # 2: every word is "common", so the date walk is used
+def test_home_search_finds_exactly_the_matching_current_reports_newest_first(archive_db, monkeypatch, common_word):
+    from archive import search_page as S
+    from archive.fts import bigram_query
+
+    monkeypatch.setattr(S, "COMMON_WORD", common_word)
+    path, _ = archive_db
+    with Archive(path) as db:
+        conn = db.conn
+
+        async def q(sql, params):
+            cur = conn.execute(sql, params)
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+        for word, filters in (("教育", {}), ("平潭", {}), ("平潭", {"province": "福建省"}),
+                              ("教育", {"province": "福建省", "year": "2021"}), ("没有这个词", {})):
+            res = asyncio.run(S.search(q, S.SearchArgs(q=word, **filters)))
+            extra = "".join(f" AND {k} = ?" for k in filters)
+            expect = [r[0] for r in conn.execute(
+                "SELECT id FROM reports WHERE is_current = 1 AND id IN (SELECT rowid FROM reports_fts WHERE "
+                f"reports_fts MATCH ?){extra}", [bigram_query(word), *filters.values()])]
+            got = [c["id"] for c in res["cards"]]
+            assert sorted(got) == sorted(expect), (word, filters)
+            dates = [c["published"] or "" for c in res["cards"]]
+            assert dates == sorted(dates, reverse=True), (word, dates)
+            if common_word > 2 or filters:
+                assert res["count"] == len(expect) and not res["more"]
