@@ -94,10 +94,7 @@ def write_export(db_path: str, table: str, fmt: str, out: str, all_versions: boo
                 ws.append(list(r))
             wb.save(out)
         else:
-            # crawler/__init__.py keeps pandas out of crawl processes (sys.modules["pandas"] = None); pyarrow probes
-            # pandas on every array it builds, so an export (never a crawl) lifts that block
-            if "pandas" in sys.modules and sys.modules["pandas"] is None:
-                del sys.modules["pandas"]
+            allow_pandas()
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -113,6 +110,13 @@ def write_export(db_path: str, table: str, fmt: str, out: str, all_versions: boo
         return len(rows)
     finally:
         conn.close()
+
+
+def allow_pandas() -> None:
+    """crawler/__init__.py keeps pandas out of crawl processes (sys.modules["pandas"] = None); pyarrow probes pandas
+    on every array it builds or reads, so Parquet work (never a crawl) lifts that block."""
+    if "pandas" in sys.modules and sys.modules["pandas"] is None:
+        del sys.modules["pandas"]
 
 
 def _count(conn, table: str, all_versions: bool) -> int:
