@@ -1,4 +1,4 @@
-"""Sub-commands of the archive: `archive add`, `archive check`, `reparse`, `serve`, `export-warc`."""
+"""Sub-commands of the archive: `archive add`, `archive check`, `reparse`, `serve`, `export-warc`, `export`."""
 from __future__ import annotations
 
 import argparse
@@ -47,6 +47,9 @@ def register(subparsers) -> None:
     w.add_argument("--db", default="archive.db")
     w.add_argument("out", metavar="OUT.warc.gz")
     w.set_defaults(func=cmd_export_warc)
+
+    from .export import register as register_export
+    register_export(subparsers)
 
 
 def _reports_from_file(path: Path) -> list[dict]:

@@ -340,6 +340,42 @@ async def search_bench(db_path: str, rounds: int, settings: dict | None = None) 
     return out
 
 
+async def story_bench(db_path: str, rounds: int) -> dict[str, list[float]]:
+    """Server time of every page of the journalist's story (issue 12), in-process through Datasette's client."""
+    from sqlite_utils.utils import sqlite3
+
+    name = Path(db_path).stem
+    conn = sqlite3.connect(db_path)
+    rid, url = conn.execute("SELECT id, url FROM reports WHERE is_current = 1 AND version > 1 LIMIT 1").fetchone() \
+        or conn.execute("SELECT id, url FROM reports WHERE is_current = 1 LIMIT 1").fetchone()
+    agency, province = conn.execute("SELECT agency, province FROM reports WHERE id = ?", (rid,)).fetchone()
+    old = conn.execute("SELECT id FROM reports WHERE url = ? AND id != ? LIMIT 1", (url, rid)).fetchone()
+    conn.close()
+    pages = {
+        "home: search 2-char": ("/", {"q": TWO[0]}),
+        "home: search 2-char + province": ("/", {"q": TWO[0], "province": province}),
+        "home: search 4-char + province + year": ("/", {"q": FOUR[0], "province": province, "year": "2021"}),
+        "report page": (f"/{name}/reports/{rid}", {}),
+        "report page, versions compared": (f"/{name}/reports/{rid}", {"compare": str(old[0]) if old else ""}),
+        "agency page": ("/-/nianbao/agency", {"name": agency}),
+        "chart (province)": ("/-/nianbao/chart", {"province": province}),
+        "question: numbers that do not add up": (f"/{name}/inconsistent_reports", {"province": province}),
+        "question: late or undated (empty)": (f"/{name}/late_reports", {"province": "没有这个省"}),
+    }
+    ds = make_datasette(db_path)
+    await ds.invoke_startup()
+    out: dict[str, list[float]] = {k: [] for k in pages}
+    for k, (path, params) in pages.items():  # warm-up
+        await ds.client.get(path, params=params)
+    for _ in range(rounds):
+        for k, (path, params) in pages.items():
+            t = time.perf_counter()
+            r = await ds.client.get(path, params=params)
+            out[k].append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, (k, r.status_code, r.text[:300])
+    return out
+
+
 def summarise(times: list[float]) -> str:
     if not times:
         return "-"
@@ -397,6 +433,10 @@ def main() -> int:
             print("    rows checked against the FTS index (all match, newest 20, honest count): "
                   + ("; ".join(problems) if problems else "ok"))
             failed = failed or bool(problems)
+    story = asyncio.run(story_bench(args.db, args.rounds))
+    print("story pages (issue 12), server time in-process:")
+    for k, times in story.items():
+        print(f"  {k:42} {summarise(times)}")
     return 1 if failed else 0
 
 

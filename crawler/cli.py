@@ -195,6 +195,10 @@ def cmd_crawl_portals(args: argparse.Namespace) -> int:
     stats = run_crawl(args.urls, args.db, args.portals, args.max_pages, ov, args.fresh, args.jobdir)
     if log_file:
         print(f"  log             {log_file}", file=sys.stderr)
+    if args.output and not stats.get("reports_found"):
+        # an empty feed file must not pass for a result: say why nothing is in it
+        print(f"nianbao crawl: {args.output}: no report written: the crawl found none ({stats.get('pages', 0)} "
+              f"pages fetched, {stats.get('errors', 0)} errors, ended: {stats.get('finish_reason')})", file=sys.stderr)
     return exit_status(stats)
 
 
@@ -331,12 +335,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stats = run_crawl([server.url], args.db, overrides={
             "NIANBAO_JS": "off", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
             "LOG_FILE": f"{args.db}.log", "LOG_FILE_APPEND": False})
+        print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)
+        if args.no_serve:
+            return 0
+        # the portal keeps serving while Datasette runs: the reports' "original" links must open
+        return serve_archive(args.db, args.serve_port)
     finally:
         server.stop()
-    print(f"nianbao demo: {stats.get('reports_found', 0)} reports archived in {args.db}", file=sys.stderr)
-    if args.no_serve:
-        return 0
-    return serve_archive(args.db, args.serve_port)
 
 
 def serve_archive(db: str, port: int) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from archive.feed import current_report
 from crawler.items import PageItem, ReportItem
 from crawler.runtime import context_for, host_label
 
@@ -75,6 +76,12 @@ class ArchivePipeline:
                     c["found"] += 1
                     # still there (reached through a redirect, its own URL was never linked)
                     ctx.seen_reports.add(item.url)
+                    # a feed (-O) lists every report seen: the stored version stands in for the unsent body
+                    stored = current_report(db.conn, item.url)
+                    if stored is not None:
+                        out = ReportItem(stored)
+                        out.update(archive_status="unchanged", page_id=None, portal=item.portal,
+                                   fetched_at=item.fetched_at)
             elif item.report is not None:
                 c["found"] += 1
                 extra = {"portal_region": item.portal_region} if item.portal_region else {}

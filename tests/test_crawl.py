@@ -105,8 +105,13 @@ def test_trs_portal_end_to_end_incremental(tmp_path: Path, trs) -> None:
 
     # --- second run: conditional requests, nothing new ---------------------------------------
     site.portal.log.clear()
-    r2 = crawl(tmp_path, server.url)
+    r2 = crawl(tmp_path, server.url, "-O", str(tmp_path / "again.jsonl"))
     assert q(db, "SELECT count(*) FROM reports") == [(len(site.reports),)], r2.stderr[-2000:]
+    # the feed of a re-crawl lists every report it saw (the stored version of each unchanged one), not nothing
+    again = [json.loads(l) for l in (tmp_path / "again.jsonl").read_text().splitlines()]
+    assert {f["url"] for f in again} == {base + p for p in site.reports}
+    assert {f["archive_status"] for f in again} == {"unchanged"}
+    assert {f["url"]: f["title"] for f in again} == {f["url"]: f["title"] for f in fed}
     assert "new 0, changed 0" in r2.stderr
     # reports reached through a 301 or a meta refresh answered 304 too: still there, not removed
     assert q(db, "SELECT count(*) FROM reports WHERE removed_at IS NOT NULL") == [(0,)], r2.stderr[-2000:]
