@@ -6,7 +6,8 @@
 Page kinds (request.meta["kind"]):
   start      a start URL: anything below may be followed from it
   nav        a 信息公开 section on the way to report columns (depth-limited)
-  listing    an annual-report column or one of its pages (pagination, TRS createPageHTML)
+  listing    an annual-report column or one of its pages (pagination, TRS createPageHTML), or an
+             answer of a CMS family's listing API (meta["call"]: crawler/listings/)
   detail     a page whose link text is a report title: parsed as a report, attachments followed
   attachment a PDF/DOC/DOCX linked from a detail page (or from a listing with a report title)
 """
@@ -18,16 +19,17 @@ import os
 import re
 import tomllib
 from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import classify, middlewares
+from crawler import classify, listings, middlewares
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
+from crawler.listings import ApiCall
 from crawler.parsing import ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
 
@@ -131,6 +133,7 @@ class ReportsSpider(scrapy.Spider):
         self._column_pages: dict[str, int] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
+        self._api_pages: dict[str, int] = {}  # listing API pages issued per column (declared counts)
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
@@ -208,6 +211,16 @@ class ReportsSpider(scrapy.Spider):
 
     def _request(self, url: str, kind: str, extra: dict[str, Any]) -> scrapy.Request:
         meta: dict[str, Any] = {"kind": kind, **extra}
+        if extra.get("call"):  # a listing API call: `url` is its key (URL#label for a POST)
+            call = ApiCall.from_dict(extra["call"])
+            meta["nianbao_key"] = url
+            headers = dict(call.headers)
+            if call.method == "POST":
+                return scrapy.FormRequest(call.url, method="POST", formdata=call.form or {}, headers=headers,
+                                          callback=self.parse_page, errback=self.on_error, meta=meta,
+                                          priority=PRIORITY["listing"], dont_filter=self.spider_dedup)
+            return scrapy.Request(call.url, headers=headers, callback=self.parse_page, errback=self.on_error,
+                                  meta=meta, priority=PRIORITY["listing"], dont_filter=self.spider_dedup)
         if extra.get("render"):
             from scrapy_playwright.page import PageMethod
 
@@ -227,7 +240,10 @@ class ReportsSpider(scrapy.Spider):
                    for k, v in response.headers.items()}
         ct = headers.get("Content-Type")
         req_url = response.request.meta.get("redirect_urls", [response.request.url])[0]
-        return PageItem(url=response.url, kind=response.meta.get("kind", "start"),
+        key = response.meta.get("nianbao_key")
+        if key:  # a listing API answer: archived and journaled under its key
+            req_url = key
+        return PageItem(url=key or response.url, kind=response.meta.get("kind", "start"),
                         status=response.status, fetched_at=self.now(), headers=headers,
                         body=response.body, content_type=ct, portal=self._portal(response.url),
                         portal_region=self.region_by_host.get(host_label(response.url)),
@@ -254,6 +270,15 @@ class ReportsSpider(scrapy.Spider):
             yield item
             return
 
+        if response.meta.get("call"):
+            done = self._read_answer(response, item)
+            if done is not None:
+                yield item
+                for note in done:
+                    yield note
+                for req in self._follow_many(item.links):
+                    yield req
+                return
         if kind == "attachment" or not _looks_html(item.content_type, response.body):
             await self._parse_into(item)
             yield item
@@ -269,7 +294,13 @@ class ReportsSpider(scrapy.Spider):
         doc = parse_html(text)
         links = extract_links(doc, response.url)
         notes: list[PageItem] = []
+        found = listings.inspect(response.url, text, doc) if kind in ("start", "nav", "listing") else None
+        if found:
+            claimed = {urldefrag(c.url)[0] for c in found.calls}  # fetched as calls, not again as links
+            links = [lk for lk in links if lk[0] not in claimed] + found.links
         specs = self._classify(kind, response.url, links, text, response.meta, notes)
+        if found:
+            specs += self._family_specs(found, response.url, response.meta, notes)
         title = page_title(doc)
         if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
             await self._parse_into(item)
@@ -286,8 +317,63 @@ class ReportsSpider(scrapy.Spider):
         for req in self._follow_many(specs):
             yield req
 
+    def _read_answer(self, response: Any, item: PageItem) -> list | None:
+        """A listing API answer: its entries and further calls as the item's links (and the notes
+        to store), or None when the answer is an HTML listing page to read as one."""
+        call = ApiCall.from_dict(response.meta["call"])
+        text, _enc = decode_html(response.body, item.content_type)
+        try:
+            found = listings.answer(call, response.url, response.body, text)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            item.error = f"listing answer not understood ({call.family}): {type(e).__name__}: {e}"[:500]
+            self.ctx.discovery_errors.append(item.url)
+            return []
+        if found.html:
+            return None
+        notes: list[PageItem] = []
+        specs = self._classify("listing", item.url, found.links, "", response.meta, notes)
+        item.links = specs + self._family_specs(found, item.url, response.meta, notes)
+        return notes
+
+    def _family_specs(self, found: "listings.Found", page_url: str, meta: dict[str, Any], notes: list) -> list[list]:
+        """Follow specs for what a CMS family found beyond plain links: declared pages (counted by
+        the site: capped like TRS createPageHTML) and API calls (a chain without a declared count,
+        like ASP.NET postbacks, spends the column's pager budget)."""
+        pages = meta.get("pages", 0)
+        column = meta.get("column") or page_url
+        specs: list[list] = []
+        for u in found.pages:
+            if u != page_url and self.allowed_hosts.allows(u):
+                specs.append([u, "listing", {"pages": pages + 1, "trs": True, "column": column}])
+        for c in found.calls:
+            if not self.allowed_hosts.allows(c.url):
+                continue
+            if not c.declared and not (pages < self.max_listing_pages
+                                       and self._column_budget(column, c.key, notes, page_url)):
+                continue
+            if c.declared and not self._declared_budget(column, c.key, notes):
+                continue
+            specs.append([c.key, "listing", {"pages": pages + 1, "column": column, "call": c.to_dict()}])
+        return specs
+
+    def _declared_budget(self, column: str, key: str, notes: list) -> bool:
+        """API pages a family declares for one column: at most NIANBAO_MAX_TRS_PAGES (a count of a
+        million is a trap or a mistake); the cap is recorded as an error of the column."""
+        if (_dedup_key(key), False) in self._issued:
+            return True
+        n = self._api_pages.get(column, 0)
+        self._api_pages[column] = n + 1
+        if n < self.max_trs_pages:
+            return True
+        if n == self.max_trs_pages:
+            notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
+                                  error=f"listing page cap reached: the column's listing API declares more than "
+                                        f"{self.max_trs_pages} pages, the first {self.max_trs_pages} fetched "
+                                        f"(NIANBAO_MAX_TRS_PAGES)"[:500], portal=self._portal(column)))
+        return False
+
     def _wants_render(self, response: Any, specs: list) -> bool:
-        if self.js_mode == "off" or response.meta.get("playwright"):
+        if self.js_mode == "off" or response.meta.get("playwright") or response.meta.get("call"):
             return False
         if host_label(response.url) in self.js_hosts and response.meta.get("kind") == "listing":
             return True

@@ -1,0 +1,124 @@
+"""Report listings that plain links do not page through: one small module per CMS family.
+
+Each family module has the same three parts, Scrapy-style but without Scrapy (pure functions,
+tested on their own):
+
+  inspect(page)              a detector: does this listing page belong to the family? If so, the
+                             entries it carries outside plain links and the requests for its
+                             other pages (`Found`)
+  (the ApiCall objects)      request builders: method, URL, form, headers of each further page
+  answer(call, url, text)    the entry parser for one answer, plus any further calls it implies
+                             (a count that only the first answer declares)
+
+The spider turns `Found.links` into follow specs like any other links, `Found.pages` into plain
+listing pages (declared counts, like TRS createPageHTML) and `Found.calls` into requests whose
+answers come back to `answer`. A call's `key` names the page in the archive, the journal and the
+duplicate check: its URL for a GET, URL + "#" + label for a POST (one ASP.NET URL answers every
+page of its pager).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+
+from crawler.html import extract_links
+
+
+@dataclass
+class ApiCall:
+    family: str
+    url: str
+    method: str = "GET"
+    form: dict[str, str] | None = None  # sent urlencoded (POST)
+    headers: dict[str, str] = field(default_factory=dict)
+    label: str = ""  # what tells this POST from others to the same URL (a page number)
+    declared: bool = True  # the page count was declared by the site (no pager budget needed)
+    state: dict[str, Any] = field(default_factory=dict)  # what `answer` needs to know
+
+    @property
+    def key(self) -> str:
+        if self.method == "GET":
+            return self.url
+        return f"{self.url}#{self.label or 'post'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ApiCall":
+        return cls(**d)
+
+
+@dataclass
+class Page:
+    """A listing page as the spider read it."""
+    url: str
+    text: str
+    doc: Any  # lxml document (or None)
+
+
+@dataclass
+class Found:
+    links: list[tuple[str, str]] = field(default_factory=list)  # (url, title) entries
+    pages: list[str] = field(default_factory=list)  # further plain listing pages, declared by the site
+    calls: list[ApiCall] = field(default_factory=list)
+    family: str = ""
+    html: bool = False  # the answer is an HTML listing page: read it like one (ASP.NET postbacks)
+
+    def __bool__(self) -> bool:
+        return bool(self.links or self.pages or self.calls or self.family)
+
+    def extend(self, other: "Found") -> None:
+        self.links += other.links
+        self.pages += other.pages
+        self.calls += other.calls
+        self.family = self.family or other.family
+
+
+def fragment_links(fragment: str, base_url: str) -> list[tuple[str, str]]:
+    """(url, title) of every link in an HTML fragment (a CDATA record, a JSON field)."""
+    try:
+        doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # noqa: BLE001 - a broken record adds nothing
+        return []
+    return extract_links(doc, base_url)
+
+
+def entry(url: Any, title: Any, base_url: str) -> tuple[str, str] | None:
+    """One JSON entry as a link, or None without a usable URL."""
+    if not isinstance(url, str) or not url.strip() or url.strip().startswith(("javascript:", "#")):
+        return None
+    text = re.sub(r"<[^>]+>", "", str(title or "")).strip()
+    return urljoin(base_url, url.strip()), re.sub(r"\s+", " ", text)
+
+
+def families() -> list[Any]:
+    # imported here, not at module level: each family imports this module for its types
+    from crawler.listings import aspnet, epoint, gkmlpt, hanweb, trs
+
+    return [hanweb, gkmlpt, trs, epoint, aspnet]
+
+
+def family(name: str) -> Any:
+    return {f.NAME: f for f in families()}[name]
+
+
+def inspect(url: str, text: str, doc: Any) -> Found:
+    """Every family's detector on one listing page; what they found, together."""
+    page = Page(url, text, doc)
+    out = Found()
+    for f in families():
+        found = f.inspect(page)
+        if found:
+            out.extend(found)
+    return out
+
+
+def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    """Entries (and further calls) in the answer to one call."""
+    return family(call.family).answer(call, url, body, text)

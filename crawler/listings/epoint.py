@@ -1,0 +1,101 @@
+"""Epoint 新点 columns, and JSP columns paged by a `curpage`-style parameter.
+
+1. Epoint WebBuilder: the column's script POSTs `params={"siteGuid": …, "categoryNum": "003001",
+   "pageIndex": 0, "pageSize": 12, …}` to `…/rest/frontAppCustomAction/getPageInfoListNew`, which
+   answers `{"custom": {"count": N, "infodata": [{"title", "infourl", "infodate"}]}}`.
+   Detected by: `getPageInfoList…` with a siteGuid and a categoryNum in the page.
+2. JSP columns (Epoint's older sites, `iList.jsp?cat_id=…&cur_page=2`, `…?curpage=2`,
+   `?pageing=2`, `?pageIndex=2`): the pager shows a few page links and "共 N 页"; every page
+   1 … N is built from one pager link by setting its page parameter.
+   Detected by: "共 N 页" (or `totalPage = N`) and a pager link carrying one of those parameters.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from crawler.listings import ApiCall, Found, Page, entry
+
+NAME = "epoint"
+_API = re.compile(r"""["']([^"'\s]*getPageInfoList\w*)["']""")
+_GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]+)["']""")
+_CATEGORY = re.compile(r"""categoryNum["']?\s*[:=]\s*["']?(\d+)""")
+_SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
+_INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
+_TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})", re.I)
+PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "pageindex", "pageno", "pagenum")
+
+
+def webbuilder_call(api: str, params: dict, index: int, referer: str) -> ApiCall:
+    p = dict(params, pageIndex=index)
+    return ApiCall(NAME, api, "POST", {"params": json.dumps(p, ensure_ascii=False, separators=(",", ":"))},
+                   label=f"{params['categoryNum']}&pageIndex={index}",
+                   headers={"X-Requested-With": "XMLHttpRequest", "Referer": referer},
+                   state={"params": params, "index": index, "referer": referer})
+
+
+def _jsp_pages(page: Page) -> list[str]:
+    total = _TOTAL_PAGES.search(page.text)
+    if not total or page.doc is None:
+        return []
+    n = int(total.group(1) or total.group(2))
+    for a in page.doc.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith("javascript:"):
+            continue
+        url = urljoin(page.url, href)
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        names = [k for k, _ in query if k.lower() in PAGE_PARAMS]
+        if not names or parts.path.rsplit("/", 1)[0] != urlsplit(page.url).path.rsplit("/", 1)[0]:
+            continue
+        name = names[0]
+        values = [v for k, v in query if k == name]
+        first = 0 if values and values[0] == "0" else 1
+        out = []
+        for i in range(first, first + min(n, 500)):
+            q = [(k, str(i) if k == name else v) for k, v in query]
+            out.append(parts._replace(query=urlencode(q), fragment="").geturl())
+        return out
+    return []
+
+
+def inspect(page: Page) -> Found | None:
+    found = Found()
+    api = _API.search(page.text)
+    guid, cat = _GUID.search(page.text), _CATEGORY.search(page.text)
+    if api and guid and cat:
+        size = int((_SIZE.search(page.text) or [0, 10])[1])
+        params = {"siteGuid": guid.group(1), "categoryNum": cat.group(1), "kw": "", "startDate": "",
+                  "endDate": "", "pageIndex": 0, "pageSize": size}
+        index = int((_INDEX.search(page.text) or [0, 0])[1])
+        found.calls.append(webbuilder_call(urljoin(page.url, api.group(1)), params, index, page.url))
+        found.family = NAME
+    pages = [u for u in _jsp_pages(page) if u != page.url]
+    if pages:
+        found.pages += pages
+        found.family = NAME
+    return found
+
+
+def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    data = json.loads(text)
+    custom = data.get("custom") or {}
+    if isinstance(custom, str):  # some versions send it as a JSON string
+        custom = json.loads(custom)
+    infos = custom.get("infodata") or []
+    found = Found(family=NAME)
+    for i in infos:
+        e = entry(i.get("infourl") or i.get("url"), i.get("title") or i.get("customtitle"), call.state["referer"])
+        if e:
+            found.links.append(e)
+    params, index = call.state["params"], call.state["index"]
+    if index == call.state.get("first", index) and "next" not in call.state:
+        pages = math.ceil(int(custom.get("count") or 0) / max(int(params["pageSize"]), 1))
+        for i in range(index + 1, index + pages):
+            c = webbuilder_call(call.url, params, i, call.state["referer"])
+            c.state["next"] = True
+            found.calls.append(c)
+    return found

@@ -1,0 +1,68 @@
+"""Guangdong's 政府信息公开目录 platform (`/gkmlpt/…`, e.g. `/gkmlpt/annualreport#2629`).
+
+The page is a shell; its script reads the category from the URL fragment and the site from
+`SID: '755031'`, and fills the list from `GET /gkmlpt/api/all/{category}?page=N&sid={SID}`,
+which answers `{"total": T, "articles": [{"title", "url", "post_url", "create_time", …}]}`.
+
+Detected by: a `/gkmlpt/` path with a SID in the page. The category comes from the URL's
+fragment; links to gkmlpt pages keep theirs (a plain link parser drops it), so a site's
+"政府信息公开年报 → /gkmlpt/annualreport#2629" link leads to the API too.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from crawler import classify
+from crawler.listings import ApiCall, Found, Page, entry
+
+NAME = "gkmlpt"
+_SID = re.compile(r"""\bSID\s*[:=]\s*['"]?(\d+)""")
+_LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"'#]*gkmlpt/[^"'#]*#(\d+))["'][^>]*>(.*?)</a>""", re.S | re.I)
+
+
+def api_call(page_url: str, category: str, sid: str, page: int) -> ApiCall:
+    root = page_url[: page_url.index("/gkmlpt/")]
+    url = f"{root}/gkmlpt/api/all/{category}?page={page}&sid={sid}"
+    return ApiCall(NAME, url, state={"page": page, "category": category, "sid": sid})
+
+
+def inspect(page: Page) -> Found | None:
+    found = Found()
+    # links into a gkmlpt catalogue keep their category (fragment): the page is fetched as a call
+    for href, cat, label in _LINK.findall(page.text):
+        label = re.sub(r"<[^>]+>|\s+", "", label)
+        if classify.is_column_link(label, href) or classify.is_report_title(label):
+            url = urljoin(page.url, href) + "#" + cat
+            if urldefrag(url)[0] != urldefrag(page.url)[0]:
+                # fetched with its fragment (not sent, but it names the page apart from the
+                # plain link, which the spider drops)
+                found.calls.append(ApiCall(NAME, url, state={"shell": True, "category": cat}))
+                found.family = NAME
+    if "/gkmlpt/" in urlsplit(page.url).path:
+        sid = _SID.search(page.text)
+        cat = urlsplit(page.url).fragment
+        if sid and cat.isdigit():
+            found.calls.append(api_call(page.url, cat, sid.group(1), 1))
+            found.family = NAME
+    return found
+
+
+def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    if call.state.get("shell"):  # the catalogue page itself, with its category
+        sid = _SID.search(text)
+        return Found(family=NAME, calls=[api_call(call.url, call.state["category"], sid.group(1), 1)] if sid else [])
+    data = json.loads(text)
+    arts = data.get("articles") or []
+    found = Found(family=NAME)
+    for a in arts:
+        e = entry(a.get("url") or a.get("post_url"), a.get("title"), url)
+        if e:
+            found.links.append(e)
+    if call.state.get("page") == 1 and arts:
+        pages = math.ceil(int(data.get("total") or 0) / len(arts))
+        found.calls += [api_call(call.url, call.state["category"], call.state["sid"], p)
+                        for p in range(2, pages + 1)]
+    return found

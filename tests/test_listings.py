@@ -1,0 +1,160 @@
+"""Report columns of the CMS families whose pages plain links do not reach (crawler/listings/):
+each replica (tests/portals/listings.py, built from the real markup and API formats) is crawled
+from its start page into an archive, and the server's own log is the witness — every report
+archived, nothing that is not a report archived or even requested, every page and API call
+fetched once, and the family's listing API asked exactly as often as it has pages."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from conftest import q
+from crawler import listings
+from crawler.html import parse_html
+from crawler.listings import ApiCall, aspnet, epoint, gkmlpt, hanweb, trs
+from crawler.sample_portal.server import PortalServer
+from portals import listings as replicas
+from test_crawl import PINGTAN_2011, crawl
+
+VOLATILE = {"__VIEWSTATE", "__EVENTVALIDATION"}  # differ per answer; the page is named by the rest
+
+
+def post_key(path: str, body: bytes) -> tuple:
+    return path, tuple(sorted((k, v) for k, v in parse_qsl(body.decode(), keep_blank_values=True)
+                              if k not in VOLATILE))
+
+
+def run(tmp_path: Path, build, *extra: str) -> tuple[replicas.Replica, str, Path]:
+    """Serve a replica (its builder needs the server's URL) and crawl it from its start page."""
+    served = replicas.Portal()
+    server = PortalServer(served)
+    rep = build(server.url)
+    rep = rep[0] if isinstance(rep, tuple) else rep
+    served.files, served.types, served.hook = rep.portal.files, rep.portal.types, rep.portal.hook
+    rep.portal = served
+    with server:
+        crawl(tmp_path, server.url.rstrip("/") + rep.start, *extra)
+    return rep, server.url.rstrip("/"), tmp_path / "archive.db"
+
+
+def check(rep: replicas.Replica, base: str, db: Path) -> None:
+    gets = [p for m, p in rep.portal.log if m == "GET"]
+    twice = {p: n for p, n in Counter(gets).items() if n > 1}
+    assert not twice, f"fetched more than once: {twice}"
+    posts = Counter(post_key(p, b) for p, b in rep.portal.posts)
+    assert all(n == 1 for n in posts.values()), posts
+    archived = {u for (u,) in q(db, "SELECT url FROM reports")}
+    assert archived == {base + p for p in rep.reports}, (
+        sorted(archived ^ {base + p for p in rep.reports}))
+    touched = set(gets) | {p for p, _ in rep.portal.posts}
+    assert not (touched & rep.never), sorted(touched & rep.never)
+    assert q(db, "SELECT count(*) FROM errors") == [(0,)], q(db, "SELECT url, reason FROM errors")
+
+
+def api_requests(rep: replicas.Replica, prefix: str) -> int:
+    return sum(1 for m, p in rep.portal.log if p.startswith(prefix))
+
+
+def test_hanweb_jcms_column_from_the_home_page_through_every_dataproxy_group(tmp_path: Path) -> None:
+    """大汉 JCMS: the column page holds 15 of 35 entries as CDATA records; the other 20 come from
+    two POSTs to dataproxy.jsp carrying the nextgroup's parameters. The sidebar's news list
+    (another columnid, 900 records) is not paged."""
+    rep, base, db = run(tmp_path, replicas.hanweb)
+    check(rep, base, db)
+    assert len(rep.reports) == 30
+    groups = sorted(p for p, _ in rep.portal.posts)
+    assert groups == ["/module/web/jpage/dataproxy.jsp?startrecord=16&endrecord=30&perpage=5",
+                      "/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=35&perpage=5"]
+
+
+def test_gkmlpt_annual_report_catalogue_read_through_its_json_api(tmp_path: Path) -> None:
+    """gkmlpt: the home page links to /gkmlpt/annualreport#2629; the shell page gives the SID, the
+    API /gkmlpt/api/all/2629?page=N&sid=… gives 23 entries over 3 pages."""
+    rep, base, db = run(tmp_path, replicas.gkmlpt)
+    check(rep, base, db)
+    assert len(rep.reports) == 19
+    api = sorted(p for m, p in rep.portal.log if p.startswith("/gkmlpt/api/"))
+    assert api == [f"/gkmlpt/api/all/2629?page={n}&sid=755031" for n in (1, 2, 3)]
+
+
+@pytest.mark.skipif(not PINGTAN_2011.exists(), reason="real report page fixture missing")
+def test_pingtan_trs_column_static_page_then_fjdzapp_search(tmp_path: Path) -> None:
+    """平潭's real column: 10 static reports, then page 2 from POST /fjdzapp/search with the
+    channelid its script (SiteInfo.searchId) names and the column's classsql."""
+    rep, base, db = run(tmp_path, lambda b: replicas.fjdzapp(b, PINGTAN_2011.read_bytes()))
+    check(rep, base, db)
+    assert len(rep.reports) == 18
+    searches = [dict(parse_qsl(b.decode())) for p, b in rep.portal.posts if p == "/fjdzapp/search"]
+    assert searches == [{"channelid": "200210", "sortfield": "-docorderpri,-docreltime", "classsql": "chnlid=1813",
+                         "page": "2", "prepage": "10"}]
+
+
+def test_trs_pager_written_by_document_write_from_count_page(tmp_path: Path) -> None:
+    rep, base, db = run(tmp_path, replicas.trs_countpage)
+    check(rep, base, db)
+    listing = sorted(p for m, p in rep.portal.log if p.startswith("/xxgk/gknb/index") or p == "/xxgk/gknb/")
+    assert listing == ["/xxgk/gknb/", "/xxgk/gknb/index_1.html", "/xxgk/gknb/index_2.html", "/xxgk/gknb/index_3.html"]
+
+
+def test_epoint_webbuilder_column_paged_through_get_page_info_list(tmp_path: Path) -> None:
+    rep, base, db = run(tmp_path, replicas.epoint)
+    check(rep, base, db)
+    assert len(rep.reports) == 13
+    import json
+
+    indexes = sorted(json.loads(dict(parse_qsl(b.decode()))["params"])["pageIndex"] for _, b in rep.portal.posts)
+    assert indexes == [0, 1, 2]
+
+
+def test_aspnet_webforms_pager_followed_by_postbacks(tmp_path: Path) -> None:
+    """AspNetPager: pages 2–4 are POSTs of the form (with the current __VIEWSTATE, without the
+    search button) with __EVENTTARGET/__EVENTARGUMENT; each page once, though every answer links
+    to every page."""
+    rep, base, db = run(tmp_path, replicas.aspnet)
+    check(rep, base, db)
+    assert len(rep.reports) == 16
+    args = sorted(dict(parse_qsl(b.decode(), keep_blank_values=True))["__EVENTARGUMENT"] for _, b in rep.portal.posts)
+    assert args == ["2", "3", "4"]
+
+
+# --- the detectors and entry parsers on their own --------------------------------------------------
+
+def test_hanweb_without_a_declared_count_learns_it_from_the_first_answer() -> None:
+    page = ('<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?'
+            'page=1&appid=1&webid=7&path=/&columnid=55&unitid=99&webname=X&permissiontype=0"></a>]]></nextgroup>'
+            "<recordset>" + "".join(f"<record><![CDATA[<li><a href='/art/{i}.html'>条目{i}</a></li>]]></record>"
+                                    for i in range(3)) + "</recordset></datastore></script>")
+    found = listings.inspect("http://h.gov.cn/col/col55/index.html", page, parse_html(page))
+    assert [lk[0] for lk in found.links] == [f"http://h.gov.cn/art/{i}.html" for i in range(3)]
+    first = found.calls[0]
+    assert first.form["webid"] == "7" and first.form["columnid"] == "55" and first.form["unitid"] == "99"
+    assert first.url == "http://h.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=15"
+    answer = "<datastore><totalrecord>11</totalrecord><recordset></recordset></datastore>"
+    more = hanweb.answer(first, first.url, answer.encode(), answer)
+    assert [c.url.split("?")[1] for c in more.calls] == ["startrecord=7&endrecord=9&perpage=15",
+                                                         "startrecord=10&endrecord=11&perpage=15"]
+
+
+def test_epoint_jsp_column_pages_from_count_and_one_pager_link() -> None:
+    page = ('<div class="page">共 7 页 <a href="iList.jsp?cat_id=10009&cur_page=2">下一页</a>'
+            '<a href="iList.jsp?cat_id=10009&cur_page=7">尾页</a></div>')
+    found = listings.inspect("http://h.gov.cn/info/iList.jsp?cat_id=10009", page, parse_html(page))
+    assert found.pages == [f"http://h.gov.cn/info/iList.jsp?cat_id=10009&cur_page={i}" for i in range(1, 8)]
+
+
+def test_a_call_is_named_apart_from_other_posts_to_the_same_url() -> None:
+    a = ApiCall("aspnet", "http://h.gov.cn/List.aspx", "POST", {"x": "1"}, label="pager=2")
+    assert a.key == "http://h.gov.cn/List.aspx#pager=2"
+    assert ApiCall.from_dict(a.to_dict()) == a
+    assert ApiCall("gkmlpt", "http://h.gov.cn/gkmlpt/api/all/1?page=1&sid=2").key.endswith("sid=2")
+
+
+def test_plain_pages_are_claimed_by_no_family() -> None:
+    page = '<ul><li><a href="/a.html">某某区2022年政府信息公开工作年度报告</a></li></ul><a href="?page=2">下一页</a>'
+    assert not listings.inspect("http://h.gov.cn/gknb/", page, parse_html(page))
+    assert all(f.inspect(listings.Page("http://h.gov.cn/", page, parse_html(page))) in (None,) or
+               not f.inspect(listings.Page("http://h.gov.cn/", page, parse_html(page)))
+               for f in (hanweb, gkmlpt, trs, epoint, aspnet))
