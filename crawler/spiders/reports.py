@@ -32,6 +32,7 @@ from crawler.items import PageItem
 from crawler.listings import ApiCall
 from crawler.parsing import ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
+from crawler.siblings import SiblingHosts
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ class ReportsSpider(scrapy.Spider):
             raise ValueError(f"start URL must be http(s): {bad[0]}")
         self.start_url_list = [u for e in self.portal_entries for u in e["start_urls"]]
         self.allowed_hosts = AllowedHosts(self.start_url_list)
+        # attachments may also come from other hosts of the same body (file./xxgk. siblings)
+        self.sibling_hosts = SiblingHosts(self.start_url_list)
         self.portal_by_host: dict[str, str] = {}
         self.region_by_host: dict[str, str] = {}
         self.js_hosts: set[str] = set()
@@ -450,6 +453,11 @@ class ReportsSpider(scrapy.Spider):
                 continue
             seen.add(url)
             if not self.allowed_hosts.allows(url):
+                if (kind == "detail" or classify.is_report_title(label)) and classify.is_attachment_url(url) \
+                        and self.sibling_hosts.allows(url):
+                    # the body's file server: the address check still applies (HostGuardMiddleware)
+                    specs.append([url, "attachment", {"title": label, "sibling": True}])
+                    continue
                 self._refuse_link(url, page_url, notes)
                 continue
             if classify.is_skipped_url(url):
