@@ -5,6 +5,7 @@ archived, nothing that is not a report archived or even requested, every page an
 fetched once, and the family's listing API asked exactly as often as it has pages."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -14,7 +15,7 @@ import pytest
 from conftest import q
 from crawler import listings
 from crawler.html import parse_html
-from crawler.listings import ApiCall, aspnet, epoint, gkmlpt, hanweb, trs
+from crawler.listings import ApiCall, aspnet, epoint, gkmlpt, hanweb, trs, xhr_json
 from crawler.sample_portal.server import PortalServer
 from portals import listings as replicas
 from test_crawl import PINGTAN_2011, crawl
@@ -27,7 +28,7 @@ def post_key(path: str, body: bytes) -> tuple:
                               if k not in VOLATILE))
 
 
-def run(tmp_path: Path, build, *extra: str) -> tuple[replicas.Replica, str, Path]:
+def run(tmp_path: Path, build, *extra: str, js: bool = False) -> tuple[replicas.Replica, str, Path]:
     """Serve a replica (its builder needs the server's URL) and crawl it from its start page."""
     served = replicas.Portal()
     server = PortalServer(served)
@@ -36,7 +37,7 @@ def run(tmp_path: Path, build, *extra: str) -> tuple[replicas.Replica, str, Path
     served.files, served.types, served.hook = rep.portal.files, rep.portal.types, rep.portal.hook
     rep.portal = served
     with server:
-        crawl(tmp_path, server.url.rstrip("/") + rep.start, *extra)
+        crawl(tmp_path, server.url.rstrip("/") + rep.start, *extra, js=js)
     return rep, server.url.rstrip("/"), tmp_path / "archive.db"
 
 
@@ -103,8 +104,6 @@ def test_epoint_webbuilder_column_paged_through_get_page_info_list(tmp_path: Pat
     rep, base, db = run(tmp_path, replicas.epoint)
     check(rep, base, db)
     assert len(rep.reports) == 13
-    import json
-
     indexes = sorted(json.loads(dict(parse_qsl(b.decode()))["params"])["pageIndex"] for _, b in rep.portal.posts)
     assert indexes == [0, 1, 2]
 
@@ -158,3 +157,35 @@ def test_plain_pages_are_claimed_by_no_family() -> None:
     assert all(f.inspect(listings.Page("http://h.gov.cn/", page, parse_html(page))) in (None,) or
                not f.inspect(listings.Page("http://h.gov.cn/", page, parse_html(page)))
                for f in (hanweb, gkmlpt, trs, epoint, aspnet))
+
+
+def test_xhr_json_listing_rendered_once_then_its_api_paged_directly(tmp_path: Path) -> None:
+    """A listing whose entries come from a JSON POST: Chromium renders it once (the page is fetched
+    static, then rendered), the crawler notices the request that brought the entries and asks
+    pages 2 and 3 of that API itself; the browser asked page 1."""
+    rep, base, db = run(tmp_path, replicas.xhr_json, js=True)
+    gets = Counter(p for m, p in rep.portal.log if m == "GET")
+    assert gets.pop("/xxgk/gknb/index.html") == 2  # static, then rendered
+    rep.portal.log = [(m, p) for m, p in rep.portal.log if p != "/xxgk/gknb/index.html"]
+    check(rep, base, db)
+    assert len(rep.reports) == 11
+    pages = sorted(json.loads(b)["pageNo"] for _, b in rep.portal.posts)
+    assert pages == [1, 2, 3]
+
+
+def test_xhr_json_captures_in_a_form_or_query() -> None:
+    items = [{"id": i, "bt": f"某某区{2020 - i}年政府信息公开工作年度报告", "lj": f"/a/{i}.html"} for i in range(4)]
+    form = xhr_json.Capture("POST", "http://h.gov.cn/api/list", "channel=9&pageIndex=1&rows=4",
+                            "application/x-www-form-urlencoded", json.dumps({"rows": items, "totalPage": 3}))
+    found = xhr_json.from_captures("http://h.gov.cn/gknb/", [form])
+    assert [lk[0] for lk in found.links] == [f"http://h.gov.cn/a/{i}.html" for i in range(4)]
+    assert [dict(parse_qsl(c.body))["pageIndex"] for c in found.calls] == ["2", "3"]
+    assert len({c.key for c in found.calls}) == 2
+    query = xhr_json.Capture("GET", "http://h.gov.cn/api/list?cat=5&page=0&size=4", "", "",
+                             json.dumps({"data": {"list": items, "total": 10}}))
+    calls = xhr_json.from_captures("http://h.gov.cn/gknb/", [query]).calls
+    assert [c.url for c in calls] == ["http://h.gov.cn/api/list?cat=5&page=1&size=4",
+                                      "http://h.gov.cn/api/list?cat=5&page=2&size=4"]
+    answer = json.dumps({"data": {"list": items[:1], "total": 10}})
+    assert xhr_json.answer(calls[0], calls[0].url, answer.encode(), answer).links == [
+        ("http://h.gov.cn/a/0.html", "某某区2020年政府信息公开工作年度报告")]

@@ -35,6 +35,7 @@ class ApiCall:
     url: str
     method: str = "GET"
     form: dict[str, str] | None = None  # sent urlencoded (POST)
+    body: str | None = None  # sent as is (a JSON body), with its Content-Type in headers
     headers: dict[str, str] = field(default_factory=dict)
     label: str = ""  # what tells this POST from others to the same URL (a page number)
     declared: bool = True  # the page count was declared by the site (no pager budget needed)
@@ -99,9 +100,9 @@ def entry(url: Any, title: Any, base_url: str) -> tuple[str, str] | None:
 
 def families() -> list[Any]:
     # imported here, not at module level: each family imports this module for its types
-    from crawler.listings import aspnet, epoint, gkmlpt, hanweb, trs
+    from crawler.listings import aspnet, epoint, gkmlpt, hanweb, trs, xhr_json
 
-    return [hanweb, gkmlpt, trs, epoint, aspnet]
+    return [hanweb, gkmlpt, trs, epoint, aspnet, xhr_json]
 
 
 def family(name: str) -> Any:

@@ -64,7 +64,7 @@ def group_calls(proxy: str, form: dict[str, str], total: int, group: int, per_pa
     for start in range(first, total + 1, max(group, 1)):
         end = min(start + group - 1, total)
         url = f"{proxy}?startrecord={start}&endrecord={end}&perpage={per_page}"
-        calls.append(ApiCall(NAME, url, "POST", dict(form), label=f"startrecord={start}",
+        calls.append(ApiCall(NAME, url, "POST", dict(form), label=f"columnid={form.get('columnid', '')}&startrecord={start}",
                              headers={"X-Requested-With": "XMLHttpRequest"},
                              state={"group": group, "perpage": per_page}))
     return calls

@@ -13,6 +13,7 @@ Page kinds (request.meta["kind"]):
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -29,7 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import classify, listings, middlewares
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
-from crawler.listings import ApiCall
+from crawler.listings import ApiCall, xhr_json
 from crawler.parsing import ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
 from crawler.siblings import SiblingHosts
@@ -137,6 +138,7 @@ class ReportsSpider(scrapy.Spider):
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
         self._api_pages: dict[str, int] = {}  # listing API pages issued per column (declared counts)
+        self._captures: dict[str, list[xhr_json.Capture]] = {}  # rendered page URL → its XHR answers
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
@@ -218,6 +220,10 @@ class ReportsSpider(scrapy.Spider):
             call = ApiCall.from_dict(extra["call"])
             meta["nianbao_key"] = url
             headers = dict(call.headers)
+            if call.body is not None:
+                return scrapy.Request(call.url, method=call.method, body=call.body.encode(), headers=headers,
+                                      callback=self.parse_page, errback=self.on_error, meta=meta,
+                                      priority=PRIORITY["listing"], dont_filter=self.spider_dedup)
             if call.method == "POST":
                 return scrapy.FormRequest(call.url, method="POST", formdata=call.form or {}, headers=headers,
                                           callback=self.parse_page, errback=self.on_error, meta=meta,
@@ -228,7 +234,9 @@ class ReportsSpider(scrapy.Spider):
             from scrapy_playwright.page import PageMethod
 
             meta.update(playwright=True, playwright_include_page=False,
-                        playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
+                        playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")],
+                        # the XHR answers that fill the listing (crawler/listings/xhr_json.py)
+                        playwright_page_event_handlers={"response": "_on_browser_response"})
         # Duplicates are filtered by the spider (_issued, kept across resume); Scrapy's filter
         # would also swallow a redirect loop's second hop silently instead of reporting it.
         # (Distributed mode sets NIANBAO_SPIDER_DEDUP=False so a shared scrapy-redis dupefilter sees
@@ -298,6 +306,8 @@ class ReportsSpider(scrapy.Spider):
         links = extract_links(doc, response.url)
         notes: list[PageItem] = []
         found = listings.inspect(response.url, text, doc) if kind in ("start", "nav", "listing") else None
+        if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
+            found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url)))
         if found:
             claimed = {urldefrag(c.url)[0] for c in found.calls}  # fetched as calls, not again as links
             links = [lk for lk in links if lk[0] not in claimed] + found.links
@@ -319,6 +329,35 @@ class ReportsSpider(scrapy.Spider):
             yield note
         for req in self._follow_many(specs):
             yield req
+
+    async def _on_browser_response(self, response: Any) -> None:
+        """A page event handler (scrapy-playwright): keep the JSON answers of XHR/fetch requests
+        made while a listing renders, under the page's URL."""
+        req = response.request
+        if req.resource_type not in ("xhr", "fetch"):
+            return
+        ctype = (response.headers.get("content-type") or "").lower()
+        if not any(t in ctype for t in ("json", "javascript", "text/plain")):
+            return
+        try:
+            page_url = response.frame.page.url
+        except Exception:  # noqa: BLE001 - a page already closed
+            return
+        cap = xhr_json.Capture(req.method, req.url, req.post_data or "",
+                               (await req.all_headers()).get("content-type", ""))
+        self._captures.setdefault(page_url, []).append(cap)
+        try:
+            cap.text = (await response.body()).decode("utf-8", "replace")[:5_000_000]
+        except Exception:  # noqa: BLE001 - the page went away first
+            cap.text = ""
+
+    async def _take_captures(self, url: str) -> list[xhr_json.Capture]:
+        caps = self._captures.pop(url, []) + self._captures.pop(url.rstrip("/"), [])
+        for _ in range(40):  # answers still being read when the page was handed over (≤ 2 s)
+            if all(c.text is not None for c in caps):
+                break
+            await asyncio.sleep(0.05)
+        return [c for c in caps if c.text]
 
     def _read_answer(self, response: Any, item: PageItem) -> list | None:
         """A listing API answer: its entries and further calls as the item's links (and the notes

@@ -369,3 +369,47 @@ function __doPostBack(eventTarget, eventArgument) {{
 
     p.hook = hook
     return _expect(p, entries, path, api_pages=len(pages) - 1)
+
+
+# --- a listing filled by XHR JSON (tax-bureau style) -----------------------------------------------
+
+def xhr_json(base: str) -> Replica:
+    """The page is empty until its script POSTs {"columnId", "pageNo", "pageSize"} (JSON) to
+    /api/info/getInfoList, which answers {"success", "results": {"data": [{"title", "url",
+    "publishTime"}], "total"}}; 14 entries, 5 a page. Rendered once; pages 2 and 3 asked directly."""
+    p = Portal()
+    entries = _entries(p, 11, lambda i: f"/art/2023/{i % 12 + 1}/20/art_{8800 + i}.html", 4)
+    size = 5
+    p.set("/xxgk/gknb/index.html", _page("政府信息公开年报", """<ul id="list"></ul><div id="pager"></div>
+<script>
+function load(pageNo) {
+  fetch('/api/info/getInfoList', {method: 'POST', headers: {'Content-Type': 'application/json;charset=UTF-8'},
+        body: JSON.stringify({columnId: '2245', pageNo: pageNo, pageSize: %d})})
+    .then(r => r.json()).then(res => {
+      const ul = document.getElementById('list');
+      for (const it of res.results.data) {
+        const li = document.createElement('li'); const a = document.createElement('a');
+        a.href = it.url; a.textContent = it.title; li.appendChild(a); ul.appendChild(li);
+      }
+      document.getElementById('pager').textContent = '共' + res.results.total + '条';
+    });
+}
+load(1);
+</script>""" % size))
+    p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
+
+    def hook(h, path: str) -> bool:
+        if h.command != "POST" or path != "/api/info/getInfoList":
+            return False
+        req = json.loads(h.post_body.decode())
+        if req.get("columnId") != "2245":
+            h.send_plain(200, b'{"success": true, "results": {"data": [], "total": 0}}', ct="application/json")
+            return True
+        n, k = int(req["pageNo"]), int(req["pageSize"])
+        data = [{"title": t, "url": u, "publishTime": "2023-01-20"} for t, u, _ in entries][(n - 1) * k:n * k]
+        h.send_plain(200, json.dumps({"success": True, "results": {"data": data, "total": len(entries)}},
+                                     ensure_ascii=False).encode(), ct="application/json;charset=UTF-8")
+        return True
+
+    p.hook = hook
+    return _expect(p, entries, "/xxgk/gknb/index.html", api_pages=3)
