@@ -189,3 +189,14 @@ def test_xhr_json_captures_in_a_form_or_query() -> None:
     answer = json.dumps({"data": {"list": items[:1], "total": 10}})
     assert xhr_json.answer(calls[0], calls[0].url, answer.encode(), answer).links == [
         ("http://h.gov.cn/a/0.html", "某某区2020年政府信息公开工作年度报告")]
+
+
+def test_hanweb_jpaas_unit_paged_until_an_empty_page(tmp_path: Path) -> None:
+    """jpaas: the shell's unitbuild script names the unit (queryData); pages 1–3 hold 33 entries,
+    page 4 answers empty and ends the column."""
+    rep, base, db = run(tmp_path, replicas.jpaas)
+    check(rep, base, db)
+    assert len(rep.reports) == 28
+    pages = sorted(json.loads(dict(parse_qsl(p.split("?", 1)[1]))["paramJson"])["pageNo"]
+                   for m, p in rep.portal.log if "build/unit" in p)
+    assert pages == [1, 2, 3, 4]

@@ -100,9 +100,9 @@ def entry(url: Any, title: Any, base_url: str) -> tuple[str, str] | None:
 
 def families() -> list[Any]:
     # imported here, not at module level: each family imports this module for its types
-    from crawler.listings import aspnet, epoint, gkmlpt, hanweb, trs, xhr_json
+    from crawler.listings import aspnet, epoint, gkmlpt, hanweb, jpaas, trs, xhr_json
 
-    return [hanweb, gkmlpt, trs, epoint, aspnet, xhr_json]
+    return [hanweb, jpaas, gkmlpt, trs, epoint, aspnet, xhr_json]
 
 
 def family(name: str) -> Any:

@@ -26,6 +26,11 @@ Where each format was read (the search tool's stored copies of public code; read
 - Epoint WebBuilder: `…/rest/frontAppCustomAction/getPageInfoListNew`, form `params=<JSON>` with
   siteGuid/categoryNum/pageIndex/pageSize, answer `{"custom": {"count", "infodata": [{"title",
   "infourl", "infodate"}]}, "status": …}` from public crawlers of Epoint sites (weihai, sinosteel).
+- Hanweb jpaas: the unitbuild.js script with `url` and single-quoted `queryData` attributes, the
+  unit API `/api-gateway/jpaas-publish-server/front/page/build/unit` with parseType=bulidstatic and
+  `paramJson={"pageNo":N,"pageSize":15}`, answering `{"success", "data": {"html"}}`, paged until an
+  empty page: from public collectors of zjfgw (浙江), hbj.huzhou, mofcom, miit, samr, yangzhou.
+- XHR JSON: the tax-bureau style `results.data` answer as the issue describes it; no stored copy.
 - ASP.NET WebForms: written from the markup System.Web emits (hidden __VIEWSTATE,
   __VIEWSTATEGENERATOR, __EVENTVALIDATION, __EVENTTARGET/__EVENTARGUMENT and the
   `__doPostBack` function) and AspNetPager's `javascript:__doPostBack('AspNetPager1','2')` links;
@@ -413,3 +418,41 @@ load(1);
 
     p.hook = hook
     return _expect(p, entries, "/xxgk/gknb/index.html", api_pages=3)
+
+
+# --- Hanweb jpaas (page-building unit) -------------------------------------------------------------
+
+def jpaas(base: str) -> Replica:
+    """A jpaas column shell: unitbuild.js with queryData; the unit API answers {"data": {"html"}}
+    15 entries a page by paramJson's pageNo; 33 entries → pages 1–3, page 4 comes back empty."""
+    p = Portal()
+    entries = _entries(p, 27, lambda i: f"/col/col1229123351/art/2023/art_{i:032x}.html", 5)
+    assert len(entries) == 32
+    entries.append(("示例市2000年政府信息公开工作年度报告", "/col/col1229123351/art/2001/art_end.html", True))
+    p.set("/col/col1229123351/art/2001/art_end.html", WANGHUA.replace(b"2017", b"2000"))
+    query = ("{'webId':'3630','tplSetId':'5HrZiFGOR8vHklhTYqM4B','pageType':'column','tagId':'当前栏目list',"
+             "'editType':'null','pageId':'1229123351'}")
+    p.set("/col/col1229123351/index.html", _page("政府信息公开年报", (
+        '<div class="list" id="zfxxgknb"></div>'
+        '<script type="text/javascript" src="/module/assets/AuthorizedRead/unitbuild.js" '
+        'url="/api-gateway/jpaas-publish-server/front/page/build/unit" '
+        f'queryData="{query}" charset="utf-8"></script>')))
+    p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
+
+    def hook(h, path: str) -> bool:
+        if not path.startswith("/api-gateway/jpaas-publish-server/front/page/build/unit"):
+            return False
+        q = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+        if q.get("webId") != "3630" or q.get("pageId") != "1229123351" or q.get("parseType") != "bulidstatic":
+            h.send_plain(200, b'{"success": false, "code": "404", "data": null}', ct="application/json")
+            return True
+        pj = json.loads(q["paramJson"])
+        n, k = int(pj["pageNo"]), int(pj["pageSize"])
+        lis = "".join(f'<li><a href="{u}" title="{html.escape(t)}" target="_blank">{html.escape(t[:20])}</a>'
+                      f"<span>[2023-01-30]</span></li>" for t, u, _ in entries[(n - 1) * k:n * k])
+        body = {"success": True, "code": "200", "data": {"html": f'<ul class="page-content">{lis}</ul>' if lis else ""}}
+        h.send_plain(200, json.dumps(body, ensure_ascii=False).encode(), ct="application/json;charset=UTF-8")
+        return True
+
+    p.hook = hook
+    return _expect(p, entries, "/col/col1229123351/index.html", api_pages=4)
