@@ -138,10 +138,16 @@ def test_hanweb_without_a_declared_count_learns_it_from_the_first_answer() -> No
 
 
 def test_epoint_jsp_column_pages_from_count_and_one_pager_link() -> None:
+    """A JSP column showing "共 7 页" and one link with its page parameter: pages 2–7 are the same
+    link with the parameter set (page 1 is the column itself)."""
     page = ('<div class="page">共 7 页 <a href="iList.jsp?cat_id=10009&cur_page=2">下一页</a>'
             '<a href="iList.jsp?cat_id=10009&cur_page=7">尾页</a></div>')
     found = listings.inspect("http://h.gov.cn/info/iList.jsp?cat_id=10009", page, parse_html(page))
-    assert found.pages == [f"http://h.gov.cn/info/iList.jsp?cat_id=10009&cur_page={i}" for i in range(1, 8)]
+    assert found.pages == [f"http://h.gov.cn/info/iList.jsp?cat_id=10009&cur_page={i}" for i in range(2, 8)]
+    # Epoint TPFront: "页次:1/8页" and the pager's URL in an onclick
+    page = '<div>页次:1/8页 <a href="javascript:;" onclick="window.location=\'?Paging=2\'">下一页</a></div>'
+    found = listings.inspect("http://h.gov.cn/TPFront/xxgk/003001/", page, parse_html(page))
+    assert found.pages == [f"http://h.gov.cn/TPFront/xxgk/003001/?Paging={i}" for i in range(2, 9)]
 
 
 def test_a_call_is_named_apart_from_other_posts_to_the_same_url() -> None:
@@ -200,3 +206,18 @@ def test_hanweb_jpaas_unit_paged_until_an_empty_page(tmp_path: Path) -> None:
     pages = sorted(json.loads(dict(parse_qsl(p.split("?", 1)[1]))["paramJson"])["pageNo"]
                    for m, p in rep.portal.log if "build/unit" in p)
     assert pages == [1, 2, 3, 4]
+
+
+def test_xhr_json_entries_without_links_are_read_through_the_rendered_page() -> None:
+    """An API that sends ids, not links (the script builds "/detail.html?id=" + id): the rendered
+    page's own links show how, and the other pages' entries get the same links."""
+    items = [{"infoId": f"a{i}9", "infoTitle": f"某某区{2020 - i}年政府信息公开工作年度报告"} for i in range(3)]
+    cap = xhr_json.Capture("POST", "http://h.gov.cn/api/getList", json.dumps({"pageNo": 1, "pageSize": 3}),
+                           "application/json", json.dumps({"results": {"data": items, "total": 7}}))
+    dom = [(f"http://h.gov.cn/detail.html?id=a{i}9", t["infoTitle"]) for i, t in enumerate(items)]
+    found = xhr_json.from_captures("http://h.gov.cn/gknb/", [cap], dom)
+    assert [lk[0] for lk in found.links] == [u for u, _ in dom]
+    assert [json.loads(c.body)["pageNo"] for c in found.calls] == [2, 3]
+    more = json.dumps({"results": {"data": [{"infoId": "z77", "infoTitle": "某某区2016年政府信息公开工作年度报告"}]}})
+    assert xhr_json.answer(found.calls[0], found.calls[0].url, more.encode(), more).links == [
+        ("http://h.gov.cn/detail.html?id=z77", "某某区2016年政府信息公开工作年度报告")]

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import html as htmllib
 import json
 import math
 import re
@@ -24,8 +25,10 @@ _GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]+)["']""")
 _CATEGORY = re.compile(r"""categoryNum["']?\s*[:=]\s*["']?(\d+)""")
 _SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
 _INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
-_TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})", re.I)
-PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "pageindex", "pageno", "pagenum")
+_TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})|\d{1,4}\s*/\s*(\d{1,4})\s*页", re.I)
+PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "paging", "pageindex", "pageno", "pagenum")
+# a pager URL in an href, an onclick or a script: '?Paging=2', "moreinfo.jsp?categoryNum=003&curpage=2"
+_PAGER_URL = re.compile(r"""["']([^"'\s<>]*[?&](?:%s)=\d{1,4}[^"'\s<>]*)["']""" % "|".join(PAGE_PARAMS), re.I)
 
 
 def webbuilder_call(api: str, params: dict, index: int, referer: str) -> ApiCall:
@@ -37,29 +40,30 @@ def webbuilder_call(api: str, params: dict, index: int, referer: str) -> ApiCall
 
 
 def _jsp_pages(page: Page) -> list[str]:
-    total = _TOTAL_PAGES.search(page.text)
-    if not total or page.doc is None:
+    """Every page of a column whose pager links carry a page parameter: 1 … N where N is the
+    declared count ("共 N 页", "1/N页") or else the highest page linked (each page then links on)."""
+    found = [(urljoin(page.url, htmllib.unescape(m)), m) for m in _PAGER_URL.findall(page.text)]
+    here = urlsplit(page.url)
+    found = [(u, m) for u, m in found if urlsplit(u).netloc == here.netloc
+             and urlsplit(u).path.rsplit("/", 1)[0] == here.path.rsplit("/", 1)[0]]
+    if not found:
         return []
-    n = int(total.group(1) or total.group(2))
-    for a in page.doc.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href or href.startswith("javascript:"):
-            continue
-        url = urljoin(page.url, href)
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        names = [k for k, _ in query if k.lower() in PAGE_PARAMS]
-        if not names or parts.path.rsplit("/", 1)[0] != urlsplit(page.url).path.rsplit("/", 1)[0]:
-            continue
-        name = names[0]
-        values = [v for k, v in query if k == name]
-        first = 0 if values and values[0] == "0" else 1
-        out = []
-        for i in range(first, first + min(n, 500)):
-            q = [(k, str(i) if k == name else v) for k, v in query]
-            out.append(parts._replace(query=urlencode(q), fragment="").geturl())
-        return out
-    return []
+    url = found[0][0]
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    name = next(k for k, _ in query if k.lower() in PAGE_PARAMS)
+    seen = [int(v) for u, _ in found for k, v in parse_qsl(urlsplit(u).query) if k == name and v.isdigit()]
+    total = _TOTAL_PAGES.search(page.text)
+    first = 0 if 0 in seen else 1
+    n = int(next(g for g in total.groups() if g)) if total else max(seen) - first + 1
+    current = next((v for k, v in parse_qsl(here.query) if k == name and v.isdigit()), str(first))
+    out = []
+    for i in range(first, first + min(n, 500)):
+        if str(i) == current:
+            continue  # this page itself (page 1 is the column's own URL, without the parameter)
+        q = [(k, str(i) if k == name else v) for k, v in query]
+        out.append(parts._replace(query=urlencode(q), fragment="").geturl())
+    return out
 
 
 def inspect(page: Page) -> Found | None:

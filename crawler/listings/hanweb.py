@@ -30,7 +30,7 @@ _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
 _TOTAL_TAG = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
 _COL = re.compile(r"/col/col(\d+)/")
 # the page's pager settings: $('#387788').jpage({ totalRecord: 88, perPage: 15, groupSize: 3, proxyUrl: '…' })
-_SETTING = {k: re.compile(k + r"""\s*:\s*['"]?([\w/.\-]+)""", re.I)
+_SETTING = {k: re.compile(k + r"""\s*[:=]\s*['"]?([\w/.\-]+)""", re.I)
             for k in ("totalRecord", "perPage", "groupSize", "proxyUrl")}
 FORM_KEYS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid", "webname",
              "permissiontype")
@@ -75,7 +75,9 @@ def inspect(page: Page) -> Found | None:
         return None
     found = Found(family=NAME)
     col = _COL.search(urlsplit(page.url).path)
-    for block in _DATASTORE.findall(page.text):
+    blocks = _DATASTORE.findall(page.text)
+    paged = [b for b in blocks if _NEXTGROUP.search(b)]
+    for block in blocks:
         links = _records(block, page.url)
         found.links += links
         nxt = _NEXTGROUP.search(block)
@@ -83,7 +85,7 @@ def inspect(page: Page) -> Found | None:
         if not href:
             continue
         form = _form(href.group(1))
-        own = (col is not None and form["columnid"] == col.group(1)) or any(
+        own = (col is not None and form["columnid"] == col.group(1)) or len(paged) == 1 or any(
             classify.is_report_title(t) for _, t in links)
         if not own:
             continue  # a sidebar's list of news: not this column's

@@ -91,7 +91,8 @@ def inspect(page: Page) -> Found | None:
                                 for s in srcs]
     cp = _COUNT_PAGE.search(page.text)
     if cp and "document.write" in page.text:
-        ne = _NAME_EXT.search(page.text)
+        # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
+        ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
         path = urlsplit(page.url).path
         name, ext = (ne.group(1), ne.group(2)) if ne else ("index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html"))
         n = min(int(cp.group(1)), 500)

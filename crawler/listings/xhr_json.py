@@ -49,6 +49,20 @@ class Capture:
     text: str | None = None  # the answer (None until read)
 
 
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+
+
+def load(text: str) -> Any:
+    """JSON, or JSONP (`jQuery123({...})`)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        m = _JSONP.match(text or "")
+        if not m:
+            raise
+        return json.loads(m.group(1))
+
+
 def _walk(obj: Any, path: tuple = (), depth: int = 0) -> Iterator[tuple[tuple, list]]:
     """Every list of objects in a JSON document, with its path."""
     if depth > 5:
@@ -75,6 +89,48 @@ def _fields(items: list[dict]) -> tuple[str, str] | None:
     titles = sorted((k for k in keys if share(k, lambda v: len(_CJK.findall(v)) >= 4 and not _LINKLIKE.search(v)) >= 0.6),
                     key=lambda k: (k.lower() not in TITLE_KEYS, k))
     return (urls[0], titles[0]) if urls and titles else None
+
+
+def _titles_only(items: list[dict]) -> str | None:
+    """The title field of a list whose entries carry no link (the page's script builds it)."""
+    keys = {k for it in items for k in it}
+    titles = sorted((k for k in keys if sum(1 for it in items if isinstance(it.get(k), str)
+                                            and len(_CJK.findall(it[k])) >= 4) / len(items) >= 0.6),
+                    key=lambda k: (k.lower() not in TITLE_KEYS, k))
+    return titles[0] if titles else None
+
+
+def _template(items: list[dict], title_key: str, dom_links: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """How the page's script builds an entry's link, learnt from the rendered page: the link whose
+    text is an entry's title contains one of the entry's values ("/detail.html?id=" + id). The
+    template must give the rendered link for every entry shown."""
+    by_title = {re.sub(r"\s+", "", t): u for u, t in dom_links}
+    shown = [(it, by_title[re.sub(r"\s+", "", str(it.get(title_key)))]) for it in items
+             if re.sub(r"\s+", "", str(it.get(title_key))) in by_title]
+    if not shown:
+        return None
+    it0, url0 = shown[0]
+    for k, v in it0.items():
+        v = str(v)
+        if k == title_key or len(v) < 2 or v not in url0:
+            continue
+        template = url0.replace(v, "{%s}" % k, 1)
+        if all(template.replace("{%s}" % k, str(it.get(k))) == u for it, u in shown):
+            return template, k
+    return None
+
+
+def _entries(items: list, st: dict, base: str) -> list[tuple[str, str]]:
+    out = []
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        url = it.get(st["url_key"]) if st.get("url_key") else st["template"].replace(
+            "{%s}" % st["id_key"], str(it.get(st["id_key"])))
+        e = entry(url, it.get(st["title_key"]), base)
+        if e:
+            out.append(e)
+    return out
 
 
 def _get(obj: Any, path: tuple | list) -> Any:
@@ -128,24 +184,31 @@ def _call(c: Capture, where: str, params: dict, page_key: str, page: int, state:
     return ApiCall(NAME, c.url, c.method, body=body, headers=headers, label=f"{page_key}={page}&{digest}", state=state)
 
 
-def from_captures(page_url: str, captures: list[Capture]) -> Found:
-    """The entries the rendered page received, and calls for its other pages."""
+def from_captures(page_url: str, captures: list[Capture], dom_links: list[tuple[str, str]] = ()) -> Found:
+    """The entries the rendered page received, and calls for its other pages. `dom_links` are the
+    rendered page's links: an API whose entries carry no link is read through them (`_template`)."""
     found = Found()
     for c in captures:
         try:
-            data = json.loads(c.text or "")
+            data = load(c.text or "")
         except ValueError:
             continue
         best = None
         for path, items in _walk(data):
             fields = _fields(items)
-            if fields and (best is None or len(items) > len(best[1])):
-                best = (path, items, fields)
+            if fields:
+                st = {"url_key": fields[0], "title_key": fields[1]}
+            else:
+                title_key = _titles_only(items)
+                tpl = _template(items, title_key, list(dom_links)) if title_key else None
+                st = {"template": tpl[0], "id_key": tpl[1], "title_key": title_key} if tpl else None
+            if st and (best is None or len(items) > len(best[1])):
+                best = (path, items, st)
         if best is None:
             continue
-        path, items, (url_key, title_key) = best
+        path, items, st = best
         found.family = NAME
-        found.links += [e for e in (entry(it.get(url_key), it.get(title_key), page_url) for it in items) if e]
+        found.links += _entries(items, st, page_url)
         where, params = _params(c)
         page_key = _key(params, PAGE_KEYS)
         if page_key is None:
@@ -157,7 +220,7 @@ def from_captures(page_url: str, captures: list[Capture]) -> Found:
         if pages is None:
             total = _find_number(data, TOTAL_KEYS)
             pages = math.ceil(total / max(size, 1)) if total else 1
-        state = {"path": list(path), "url_key": url_key, "title_key": title_key, "referer": page_url}
+        state = {"path": list(path), **st, "referer": page_url}
         found.calls += [_call(c, where, params, page_key, p, state)
                         for p in range(first + 1, first + min(pages, MAX_PAGES))]
     return found
@@ -169,7 +232,5 @@ def inspect(page: Any) -> None:
 
 
 def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
-    items = _get(json.loads(text), call.state["path"])
-    st = call.state
-    return Found(family=NAME, links=[e for e in (entry(it.get(st["url_key"]), it.get(st["title_key"]), st["referer"])
-                                                 for it in items if isinstance(it, dict)) if e])
+    items = _get(load(text), call.state["path"])
+    return Found(family=NAME, links=_entries(items, call.state, call.state["referer"]))

@@ -307,7 +307,7 @@ class ReportsSpider(scrapy.Spider):
         notes: list[PageItem] = []
         found = listings.inspect(response.url, text, doc) if kind in ("start", "nav", "listing") else None
         if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
-            found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url)))
+            found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url), links))
         if found:
             claimed = {urldefrag(c.url)[0] for c in found.calls}  # fetched as calls, not again as links
             links = [lk for lk in links if lk[0] not in claimed] + found.links
