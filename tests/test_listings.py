@@ -5,6 +5,7 @@ archived, nothing that is not a report archived or even requested, every page an
 fetched once, and the family's listing API asked exactly as often as it has pages."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -71,10 +72,11 @@ def test_hanweb_jcms_column_from_the_home_page_through_every_dataproxy_group(tmp
                       "/module/web/jpage/dataproxy.jsp?startrecord=31&endrecord=35&perpage=5"]
 
 
-def test_gkmlpt_annual_report_catalogue_read_through_its_json_api(tmp_path: Path) -> None:
-    """gkmlpt: the home page links to /gkmlpt/annualreport#2629; the shell page gives the SID, the
-    API /gkmlpt/api/all/2629?page=N&sid=… gives 23 entries over 3 pages."""
-    rep, base, db = run(tmp_path, replicas.gkmlpt)
+@pytest.mark.parametrize("start", ["/", "/gkmlpt/annualreport#2629"])
+def test_gkmlpt_annual_report_catalogue_read_through_its_json_api(tmp_path: Path, start: str) -> None:
+    """gkmlpt: the home page links to /gkmlpt/annualreport#2629 (or the crawl starts there); the
+    shell page gives the SID, the API /gkmlpt/api/all/2629?page=N&sid=… 23 entries over 3 pages."""
+    rep, base, db = run(tmp_path, lambda b: dataclasses.replace(replicas.gkmlpt(b), start=start))
     check(rep, base, db)
     assert len(rep.reports) == 19
     api = sorted(p for m, p in rep.portal.log if p.startswith("/gkmlpt/api/"))

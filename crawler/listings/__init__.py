@@ -40,6 +40,7 @@ class ApiCall:
     label: str = ""  # what tells this POST from others to the same URL (a page number)
     declared: bool = True  # the page count was declared by the site (no pager budget needed)
     state: dict[str, Any] = field(default_factory=dict)  # what `answer` needs to know
+    kind: str = "listing"  # "asset": a script read for a setting, not a page of the listing
 
     @property
     def key(self) -> str:

@@ -27,6 +27,7 @@ _SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
 _INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
 _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})|\d{1,4}\s*/\s*(\d{1,4})\s*页", re.I)
 PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "paging", "pageindex", "pageno", "pagenum")
+_HAS_PARAM = re.compile(r"[?&](?:%s)=\d" % "|".join(PAGE_PARAMS), re.I)
 # a pager URL in an href, an onclick or a script: '?Paging=2', "moreinfo.jsp?categoryNum=003&curpage=2"
 _PAGER_URL = re.compile(r"""["']([^"'\s<>]*[?&](?:%s)=\d{1,4}[^"'\s<>]*)["']""" % "|".join(PAGE_PARAMS), re.I)
 
@@ -42,6 +43,8 @@ def webbuilder_call(api: str, params: dict, index: int, referer: str) -> ApiCall
 def _jsp_pages(page: Page) -> list[str]:
     """Every page of a column whose pager links carry a page parameter: 1 … N where N is the
     declared count ("共 N 页", "1/N页") or else the highest page linked (each page then links on)."""
+    if not _HAS_PARAM.search(page.text):
+        return []
     found = [(urljoin(page.url, htmllib.unescape(m)), m) for m in _PAGER_URL.findall(page.text)]
     here = urlsplit(page.url)
     found = [(u, m) for u, m in found if urlsplit(u).netloc == here.netloc
@@ -68,7 +71,7 @@ def _jsp_pages(page: Page) -> list[str]:
 
 def inspect(page: Page) -> Found | None:
     found = Found()
-    api = _API.search(page.text)
+    api = _API.search(page.text) if "getPageInfoList" in page.text else None
     guid, cat = _GUID.search(page.text), _CATEGORY.search(page.text)
     if api and guid and cat:
         size = int((_SIZE.search(page.text) or [0, 10])[1])

@@ -31,6 +31,8 @@ def api_call(page_url: str, category: str, sid: str, page: int) -> ApiCall:
 
 def inspect(page: Page) -> Found | None:
     found = Found()
+    if "gkmlpt" not in page.text and "/gkmlpt/" not in page.url:
+        return found
     # links into a gkmlpt catalogue keep their category (fragment): the page is fetched as a call
     for href, cat, label in _LINK.findall(page.text):
         label = re.sub(r"<[^>]+>|\s+", "", label)

@@ -71,7 +71,7 @@ def group_calls(proxy: str, form: dict[str, str], total: int, group: int, per_pa
 
 
 def inspect(page: Page) -> Found | None:
-    if "<datastore" not in page.text.lower():
+    if "<datastore" not in page.text and "<DATASTORE" not in page.text:
         return None
     found = Found(family=NAME)
     col = _COL.search(urlsplit(page.url).path)

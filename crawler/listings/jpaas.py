@@ -37,7 +37,7 @@ def unit_call(unit_url: str, query: dict, page: int, referer: str, size: int = P
 
 
 def inspect(page: Page) -> Found | None:
-    if "querydata" not in page.text.lower():
+    if "queryData" not in page.text and "querydata" not in page.text and "QUERYDATA" not in page.text:
         return None
     found = Found()
     for m in _SCRIPT.finditer(page.text):

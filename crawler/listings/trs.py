@@ -69,7 +69,7 @@ def _pages(args: dict) -> range:
 
 def inspect(page: Page) -> Found | None:
     found = Found()
-    m = _LIST_ARGS.search(page.text)
+    m = _LIST_ARGS.search(page.text) if "listArgs" in page.text else None
     if m and "classsql" in m.group(1):
         raw = m.group(1)
         args = {"classsql": _value(raw, "classsql"), "sortfield": _value(raw, "sortfield"),
@@ -87,9 +87,9 @@ def inspect(page: Page) -> Found | None:
                 host = urlsplit(page.url).netloc
                 srcs = [urljoin(page.url, s) for s in _SCRIPT_SRC.findall(page.text)]
                 srcs = [s for s in srcs if urlsplit(s).netloc == host][:MAX_SCRIPTS]
-                found.calls += [ApiCall(NAME, s, state={"kind": "siteinfo", "args": args, "page_url": page.url})
+                found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
                                 for s in srcs]
-    cp = _COUNT_PAGE.search(page.text)
+    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text else None
     if cp and "document.write" in page.text:
         # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
         ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))

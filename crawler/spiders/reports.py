@@ -305,7 +305,10 @@ class ReportsSpider(scrapy.Spider):
         doc = parse_html(text)
         links = extract_links(doc, response.url)
         notes: list[PageItem] = []
-        found = listings.inspect(response.url, text, doc) if kind in ("start", "nav", "listing") else None
+        # the URL as asked keeps its fragment (gkmlpt names its category there); Scrapy's drops it
+        asked = response.request.url
+        found = listings.inspect(asked if urldefrag(asked)[0] == response.url else response.url, text, doc) \
+            if kind in ("start", "nav", "listing") else None
         if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
             found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url), links))
         if found:
@@ -395,7 +398,7 @@ class ReportsSpider(scrapy.Spider):
                 continue
             if c.declared and not self._declared_budget(column, c.key, notes):
                 continue
-            specs.append([c.key, "listing", {"pages": pages + 1, "column": column, "call": c.to_dict()}])
+            specs.append([c.key, c.kind, {"pages": pages + 1, "column": column, "call": c.to_dict()}])
         return specs
 
     def _declared_budget(self, column: str, key: str, notes: list) -> bool:
