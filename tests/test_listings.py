@@ -80,7 +80,10 @@ def test_gkmlpt_annual_report_catalogue_read_through_its_json_api(tmp_path: Path
     check(rep, base, db)
     assert len(rep.reports) == 19
     api = sorted(p for m, p in rep.portal.log if p.startswith("/gkmlpt/api/"))
-    assert api == [f"/gkmlpt/api/all/2629?page={n}&sid=755031" for n in (1, 2, 3)]
+    expected = [f"/gkmlpt/api/all/2629?page={n}&sid=755031" for n in (1, 2, 3)]
+    if start == "/":  # the catalogue page (政府信息公开) names the column and its parent in its tree
+        expected.insert(0, "/gkmlpt/api/all/2620?page=1&sid=755031")
+    assert api == expected
 
 
 @pytest.mark.skipif(not PINGTAN_2011.exists(), reason="real report page fixture missing")
@@ -223,3 +226,15 @@ def test_xhr_json_entries_without_links_are_read_through_the_rendered_page() -> 
     more = json.dumps({"results": {"data": [{"infoId": "z77", "infoTitle": "某某区2016年政府信息公开工作年度报告"}]}})
     assert xhr_json.answer(found.calls[0], found.calls[0].url, more.encode(), more).links == [
         ("http://h.gov.cn/detail.html?id=z77", "某某区2016年政府信息公开工作年度报告")]
+
+
+def test_gkmlpt_catalogue_without_a_category_finds_its_report_columns_in_the_tree() -> None:
+    """A gkmlpt page opened without #category: the report columns are read from the category tree
+    embedded in window._CONFIG (names unicode-escaped as the real pages send them)."""
+    page = ("<script>window._CONFIG = { SID: '758019', DETAIL: {}, TREE: [{\"id\": 2620, \"name\": "
+            "\"\\u653f\\u7b56\\u6587\\u4ef6\", \"children\": [{\"id\": 2629, \"name\": "
+            "\"\\u653f\\u5e9c\\u4fe1\\u606f\\u516c\\u5f00\\u5e74\\u62a5\", \"children\": []}]}, "
+            "{\"id\": 2700, \"name\": \"机构概况\"}] };</script>")
+    assert gkmlpt.tree_columns(page) == ["2629"]
+    found = listings.inspect("http://h.gov.cn/zqhjj/gkmlpt/index", page, parse_html(page))
+    assert [c.url for c in found.calls] == ["http://h.gov.cn/zqhjj/gkmlpt/api/all/2629?page=1&sid=758019"]

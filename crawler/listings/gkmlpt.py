@@ -20,6 +20,8 @@ from crawler.listings import ApiCall, Found, Page, entry
 
 NAME = "gkmlpt"
 _SID = re.compile(r"""\bSID\s*[:=]\s*['"]?(\d+)""")
+_TREE = re.compile(r"\bTREE\s*:\s*\[")
+_NODE = re.compile(r"\{[^{}\[\]]*")  # a node's own fields, up to its children
 _LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"'#]*gkmlpt/[^"'#]*#(\d+))["'][^>]*>(.*?)</a>""", re.S | re.I)
 
 
@@ -46,10 +48,38 @@ def inspect(page: Page) -> Found | None:
     if "/gkmlpt/" in urlsplit(page.url).path:
         sid = _SID.search(page.text)
         cat = urlsplit(page.url).fragment
-        if sid and cat.isdigit():
-            found.calls.append(api_call(page.url, cat, sid.group(1), 1))
-            found.family = NAME
+        cats = [cat] if cat.isdigit() else tree_columns(page.text)
+        if sid:
+            found.calls += [api_call(page.url, c, sid.group(1), 1) for c in cats]
+            found.family = NAME if cats else found.family
     return found
+
+
+def tree_columns(text: str) -> list[str]:
+    """Report-column categories in the page's category tree (`window._CONFIG = {…, TREE: [{"id":
+    2629, "name": "政府信息公开年报", …}]}`), for a catalogue page opened without a category."""
+    m = _TREE.search(text)
+    if not m:
+        return []
+    depth, end = 0, len(text)
+    for i in range(m.end() - 1, min(len(text), m.end() + 2_000_000)):
+        depth += {"[": 1, "]": -1}.get(text[i], 0)
+        if depth == 0:
+            end = i + 1
+            break
+    tree = text[m.end() - 1:end]
+    if "\\u" in tree:
+        try:
+            tree = tree.encode("latin-1", "backslashreplace").decode("unicode_escape")
+        except UnicodeError:
+            pass
+    out = []
+    for node in _NODE.findall(tree):
+        ident = re.search(r"""\bid["']?\s*:\s*["']?(\d+)""", node)
+        name = re.search(r"""\b(?:name|title|text|label)["']?\s*:\s*["']([^"']+)["']""", node)
+        if ident and name and classify.is_column_link(name.group(1), "") and ident.group(1) not in out:
+            out.append(ident.group(1))
+    return out
 
 
 def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:

@@ -173,13 +173,22 @@ def gkmlpt(base: str) -> Replica:
                                         '<script src="/gkmlpt/static/js/app.js"></script>'))
     p.set("/", _page("示例市人民政府", '<a href="/gkmlpt/index">政府信息公开</a> '
                                    '<a href="/gkmlpt/annualreport#2629">政府信息公开年报</a>'))
-    p.set("/gkmlpt/index", _page("政府信息公开目录", "<script>window._CONFIG = { SID: '755031' };</script>"))
+    # the catalogue's own page: its category tree is embedded (window._CONFIG.TREE, unicode-escaped)
+    tree = json.dumps([{"id": 2600, "name": "机构职能", "children": [{"id": 2601, "name": "机构概况", "children": []}]},
+                       {"id": 2620, "name": "政府信息公开年报", "children": [
+                           {"id": 2629, "name": "政府信息公开年报", "children": []}]},
+                       {"id": 2640, "name": "通知公告", "children": []}])
+    p.set("/gkmlpt/index", _page("政府信息公开目录", "<script>window._CONFIG = { SID: '755031', DETAIL: {}, "
+                                                 f"TREE: {tree}, CSRF: 'x' }};</script>"))
     p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
 
     def hook(h, path: str) -> bool:
         if not path.startswith("/gkmlpt/api/all/"):
             return False
         q = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+        if urlsplit(path).path == "/gkmlpt/api/all/2620" and q.get("sid") == "755031":
+            h.send_plain(200, b'{"total": 0, "articles": []}', ct="application/json")  # a parent: empty
+            return True
         if urlsplit(path).path != "/gkmlpt/api/all/2629" or q.get("sid") != "755031":
             h.send_plain(200, b'{"total": 0, "articles": []}', ct="application/json")
             return True
