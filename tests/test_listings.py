@@ -153,6 +153,11 @@ def test_epoint_jsp_column_pages_from_count_and_one_pager_link() -> None:
     page = '<div>页次:1/8页 <a href="javascript:;" onclick="window.location=\'?Paging=2\'">下一页</a></div>'
     found = listings.inspect("http://h.gov.cn/TPFront/xxgk/003001/", page, parse_html(page))
     assert found.pages == [f"http://h.gov.cn/TPFront/xxgk/003001/?Paging={i}" for i in range(2, 9)]
+    # a script that appends the number to the URL, with the count on the page
+    page = ('<span>共 3 页</span><a href="javascript:goPage(2)">下一页</a><script>function goPage(n) '
+            '{ location.href = "moreinfo.jsp?categoryNum=003001&curpage=" + n; }</script>')
+    found = listings.inspect("http://h.gov.cn/xxgk/moreinfo.jsp?categoryNum=003001", page, parse_html(page))
+    assert found.pages == [f"http://h.gov.cn/xxgk/moreinfo.jsp?categoryNum=003001&curpage={i}" for i in (2, 3)]
 
 
 def test_a_call_is_named_apart_from_other_posts_to_the_same_url() -> None:
@@ -238,3 +243,18 @@ def test_gkmlpt_catalogue_without_a_category_finds_its_report_columns_in_the_tre
     assert gkmlpt.tree_columns(page) == ["2629"]
     found = listings.inspect("http://h.gov.cn/zqhjj/gkmlpt/index", page, parse_html(page))
     assert [c.url for c in found.calls] == ["http://h.gov.cn/zqhjj/gkmlpt/api/all/2629?page=1&sid=758019"]
+
+
+def test_aspnet_gridview_next_previous_pager_counts_pages_from_the_answer() -> None:
+    """GridView with only 下一页 (Page$Next, relative, and event validation forbids inventing
+    Page$3): page 2 is asked from page 1, page 3 from page 2's answer; both named by number."""
+    def grid(n: int) -> str:
+        return ('<form method="post" action="./nb.aspx" id="form1"><input type="hidden" name="__VIEWSTATE" '
+                f'value="vs{n}"/><input type="hidden" name="__EVENTVALIDATION" value="ev{n}"/>'
+                "<a href=\"javascript:__doPostBack('gvList','Page$Prev')\">上一页</a>"
+                "<a href=\"javascript:__doPostBack('gvList','Page$Next')\">下一页</a></form>")
+    first = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", grid(1), parse_html(grid(1)))
+    assert [(c.key, c.form["__EVENTARGUMENT"], c.form["__VIEWSTATE"]) for c in first.calls] == [
+        ("http://h.gov.cn/xxgk/nb.aspx#gvList@2", "Page$Next", "vs1")]
+    second = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", grid(2), parse_html(grid(2)), first.calls[0])
+    assert [(c.key, c.form["__VIEWSTATE"]) for c in second.calls] == [("http://h.gov.cn/xxgk/nb.aspx#gvList@3", "vs2")]

@@ -62,6 +62,7 @@ class Page:
     url: str
     text: str
     doc: Any  # lxml document (or None)
+    call: "ApiCall | None" = None  # the call this page answers (an ASP.NET postback), if any
 
 
 @dataclass
@@ -110,9 +111,9 @@ def family(name: str) -> Any:
     return {f.NAME: f for f in families()}[name]
 
 
-def inspect(url: str, text: str, doc: Any) -> Found:
+def inspect(url: str, text: str, doc: Any, call: ApiCall | None = None) -> Found:
     """Every family's detector on one listing page; what they found, together."""
-    page = Page(url, text, doc)
+    page = Page(url, text, doc, call)
     out = Found()
     for f in families():
         found = f.inspect(page)

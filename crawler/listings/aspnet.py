@@ -5,9 +5,9 @@ page's form back to its action with every field (`__VIEWSTATE`, `__EVENTVALIDATI
 fresh __VIEWSTATE and the next page links.
 
 Detected by: a form with `__VIEWSTATE` and pager links (page numbers, 下一页, 尾页 …) calling
-`__doPostBack` with a numeric argument (`2`, `Page$2`). Relative arguments (`Page$Next`) are not
-followed: the numbered links of each answer reach every page, and a page is named by its number
-(URL#target=argument), so each is fetched once; page 1 is the page first fetched (GET).
+`__doPostBack` with a numeric argument (`2`, `Page$2`), or `Page$Next` (GridView's NextPrevious
+pager: the page after the current one; Prev/First/Last are reached through the others). A page
+is named by its number (URL#target@N), so each is fetched once; page 1 is the page first fetched.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from crawler.listings import ApiCall, Found, Page
 
 NAME = "aspnet"
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")
-_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last)$", re.I)
+_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last|"
+                         r"\[?下一页\]?|下一页>>?)$", re.I)
 
 
 def _fields(form) -> dict[str, str]:
@@ -53,6 +54,8 @@ def inspect(page: Page) -> Found | None:
         return None
     action = urljoin(page.url, form.get("action") or page.url)
     fields = _fields(form)
+    # which page this is: 1 when fetched (GET), else the page its postback asked for
+    current = int(page.call.state.get("page", 1)) if page.call is not None and page.call.family == NAME else 1
     found = Found(family=NAME)
     for a in page.doc.iter("a"):
         m = _POSTBACK.search(a.get("href") or "") or _POSTBACK.search(a.get("onclick") or "")
@@ -60,12 +63,20 @@ def inspect(page: Page) -> Found | None:
             continue
         text = re.sub(r"\s+", "", a.text_content() or "")
         target, arg = m.group(1), m.group(2)
+        if not _PAGER_TEXT.match(text):
+            continue
         num = re.search(r"(\d+)$", arg)
-        if not _PAGER_TEXT.match(text) or not num or int(num.group(1)) <= 1:
+        if num:
+            n = int(num.group(1))
+        elif re.search(r"(?:^|\$)Next$", arg, re.I):  # GridView NextPrevious: relative to this page
+            n = current + 1
+        else:
+            continue  # Prev/First/Last: reached through the others
+        if n <= 1 or n == current:
             continue  # page 1 is the page as first fetched (GET)
         data = dict(fields, __EVENTTARGET=target, __EVENTARGUMENT=arg)
-        found.calls.append(ApiCall(NAME, action, "POST", data, label=f"{target}={arg}", declared=False,
-                                   headers={"Referer": page.url}))
+        found.calls.append(ApiCall(NAME, action, "POST", data, label=f"{target}@{n}", declared=False,
+                                   headers={"Referer": page.url}, state={"page": n}))
     return found
 
 

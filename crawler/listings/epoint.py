@@ -27,7 +27,9 @@ _SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
 _INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
 _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})|\d{1,4}\s*/\s*(\d{1,4})\s*页", re.I)
 PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "paging", "pageindex", "pageno", "pagenum")
-_HAS_PARAM = re.compile(r"[?&](?:%s)=\d" % "|".join(PAGE_PARAMS), re.I)
+_HAS_PARAM = re.compile(r"[?&](?:%s)=" % "|".join(PAGE_PARAMS), re.I)
+# a script building the pager URL: location.href = "moreinfo.jsp?categoryNum=003&curpage=" + n
+_PAGER_TEMPLATE = re.compile(r"""["']([^"'\s<>]*[?&](?:%s)=)["']\s*\+""" % "|".join(PAGE_PARAMS), re.I)
 # a pager URL in an href, an onclick or a script: '?Paging=2', "moreinfo.jsp?categoryNum=003&curpage=2"
 _PAGER_URL = re.compile(r"""["']([^"'\s<>]*[?&](?:%s)=\d{1,4}[^"'\s<>]*)["']""" % "|".join(PAGE_PARAMS), re.I)
 
@@ -46,6 +48,9 @@ def _jsp_pages(page: Page) -> list[str]:
     if not _HAS_PARAM.search(page.text):
         return []
     found = [(urljoin(page.url, htmllib.unescape(m)), m) for m in _PAGER_URL.findall(page.text)]
+    total = _TOTAL_PAGES.search(page.text)
+    if not found and total:  # only a script that appends the number: the declared count says how many
+        found = [(urljoin(page.url, htmllib.unescape(m)) + "1", m) for m in _PAGER_TEMPLATE.findall(page.text)]
     here = urlsplit(page.url)
     found = [(u, m) for u, m in found if urlsplit(u).netloc == here.netloc
              and urlsplit(u).path.rsplit("/", 1)[0] == here.path.rsplit("/", 1)[0]]
@@ -56,7 +61,6 @@ def _jsp_pages(page: Page) -> list[str]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     name = next(k for k, _ in query if k.lower() in PAGE_PARAMS)
     seen = [int(v) for u, _ in found for k, v in parse_qsl(urlsplit(u).query) if k == name and v.isdigit()]
-    total = _TOTAL_PAGES.search(page.text)
     first = 0 if 0 in seen else 1
     n = int(next(g for g in total.groups() if g)) if total else max(seen) - first + 1
     current = next((v for k, v in parse_qsl(here.query) if k == name and v.isdigit()), str(first))

@@ -307,7 +307,8 @@ class ReportsSpider(scrapy.Spider):
         notes: list[PageItem] = []
         # the URL as asked keeps its fragment (gkmlpt names its category there); Scrapy's drops it
         asked = response.request.url
-        found = listings.inspect(asked if urldefrag(asked)[0] == response.url else response.url, text, doc) \
+        call = ApiCall.from_dict(response.meta["call"]) if response.meta.get("call") else None
+        found = listings.inspect(asked if urldefrag(asked)[0] == response.url else response.url, text, doc, call) \
             if kind in ("start", "nav", "listing") else None
         if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
             found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url), links))
