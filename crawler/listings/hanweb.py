@@ -89,11 +89,15 @@ def inspect(page: Page) -> Found | None:
             classify.is_report_title(t) for _, t in links)
         if not own:
             continue  # a sidebar's list of news: not this column's
-        proxy = urljoin(page.url, _setting(page.text, "proxyUrl") or urlsplit(htmllib.unescape(href.group(1))).path
+        # this list's own settings: $('#<unitid>').jpage({...}) when the page has several lists
+        own_call = re.search(r"""#%s['"]\s*\)\s*\.\s*jpage\s*\(\s*\{(.*?)\}\s*\)""" % re.escape(form["unitid"]),
+                             page.text, re.S) if form["unitid"] else None
+        settings = own_call.group(1) if own_call else page.text
+        proxy = urljoin(page.url, _setting(settings, "proxyUrl") or urlsplit(htmllib.unescape(href.group(1))).path
                         or DEFAULT_PROXY)
-        per_page = int(_setting(page.text, "perPage") or 15)
-        group = len(_RECORD.findall(block)) or per_page * int(_setting(page.text, "groupSize") or 3)
-        total = _setting(page.text, "totalRecord")
+        per_page = int(_setting(settings, "perPage") or 15)
+        group = len(_RECORD.findall(block)) or per_page * int(_setting(settings, "groupSize") or 3)
+        total = _setting(settings, "totalRecord")
         if total is not None:
             found.calls += group_calls(proxy, form, int(total), group, per_page, group + 1)
         else:  # the count comes with the first answer

@@ -133,7 +133,7 @@ def hanweb(base: str) -> Replica:
     pager = ("<script language=\"javascript\" src=\"/module/web/jpage/jpage.js\"></script>"
              f"<script>var param_387788={{columnid:1813,unitid:'387788'}}; $('#387788').jpage({{ dataStore: dataStore, "
              f"totalRecord:{len(entries)}, perPage:{per_page}, groupSize:3, proxyUrl:'/module/web/jpage/dataproxy.jsp' }});</script>")
-    p.set("/col/col1813/index.html", _page("政府信息公开年报", store + pager + side,
+    p.set("/col/col1813/index.html", _page("政府信息公开年报", side + store + pager,
                                            '<meta name="ColumnName" content="政府信息公开年报">'))
     p.set("/col/col100/index.html", _page("政府信息公开", '<a href="/col/col1813/index.html">政府信息公开年报</a>'
                                                      ' <a href="/col/col1700/index.html">工作动态</a>'))
