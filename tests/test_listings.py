@@ -258,3 +258,18 @@ def test_aspnet_gridview_next_previous_pager_counts_pages_from_the_answer() -> N
         ("http://h.gov.cn/xxgk/nb.aspx#gvList@2", "Page$Next", "vs1")]
     second = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", grid(2), parse_html(grid(2)), first.calls[0])
     assert [(c.key, c.form["__VIEWSTATE"]) for c in second.calls] == [("http://h.gov.cn/xxgk/nb.aspx#gvList@3", "vs2")]
+
+
+def test_epoint_site_guid_read_from_the_sites_common_script() -> None:
+    """An Epoint column naming only its categoryNum: webBuilderCommon.js (same host, read first)
+    holds `var siteInfo = {siteGuid: …}`; the listing call follows from it."""
+    page = ('<script src="/js/jquery.js"></script><script src="/js/webBuilderCommon.js"></script>'
+            '<script src="https://cdn.example.com/x.js"></script><script>var categoryNum = "003001";</script>')
+    found = listings.inspect("http://h.gov.cn/xxgk/003001/moreinfo.html", page, parse_html(page))
+    assert [c.url for c in found.calls] == ["http://h.gov.cn/js/webBuilderCommon.js", "http://h.gov.cn/js/jquery.js"]
+    assert all(c.kind == "asset" for c in found.calls)
+    common = 'var siteInfo = {"siteGuid": "7eb5f7f1-9041-43ad-8e13-8fcb82ea831a", "projectName": "EpointWebBuilder"};'
+    listing = epoint.answer(found.calls[0], found.calls[0].url, common.encode(), common).calls
+    assert [c.url for c in listing] == ["http://h.gov.cn/EpointWebBuilder/rest/frontAppCustomAction/getPageInfoListNew"]
+    assert json.loads(listing[0].form["params"])["categoryNum"] == "003001"
+    assert epoint.answer(found.calls[1], found.calls[1].url, b"/* jquery */", "/* jquery */").calls == []

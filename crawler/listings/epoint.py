@@ -21,7 +21,9 @@ from crawler.listings import ApiCall, Found, Page, entry
 
 NAME = "epoint"
 _API = re.compile(r"""["']([^"'\s]*getPageInfoList\w*)["']""")
-_GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]+)["']""")
+_GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]{8,})["']""")
+_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+\.js)(?:\?[^"']*)?["']""", re.I)
+MAX_SCRIPTS = 6
 _CATEGORY = re.compile(r"""categoryNum["']?\s*[:=]\s*["']?(\d+)""")
 _SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
 _INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
@@ -73,16 +75,36 @@ def _jsp_pages(page: Page) -> list[str]:
     return out
 
 
+def _category(page: Page) -> str | None:
+    m = _CATEGORY.search(page.text)
+    if m:
+        return m.group(1)
+    m = re.search(r"/(\d{6,12})/[^/]*$", urlsplit(page.url).path)  # /xxgk/003001/moreinfo.html
+    return m.group(1) if m else None
+
+
 def inspect(page: Page) -> Found | None:
     found = Found()
-    api = _API.search(page.text) if "getPageInfoList" in page.text else None
-    guid, cat = _GUID.search(page.text), _CATEGORY.search(page.text)
-    if api and guid and cat:
+    hinted = any(h in page.text for h in ("getPageInfoList", "EpointWebBuilder", "EWB-FRONT", "webBuilderCommon"))
+    cat = _category(page) if hinted else None
+    if cat:
+        api = _API.search(page.text)
+        guid = _GUID.search(page.text)
         size = int((_SIZE.search(page.text) or [0, 10])[1])
-        params = {"siteGuid": guid.group(1), "categoryNum": cat.group(1), "kw": "", "startDate": "",
-                  "endDate": "", "pageIndex": 0, "pageSize": size}
         index = int((_INDEX.search(page.text) or [0, 0])[1])
-        found.calls.append(webbuilder_call(urljoin(page.url, api.group(1)), params, index, page.url))
+        setup = {"categoryNum": cat, "pageSize": size, "index": index, "page_url": page.url,
+                 "guid": guid.group(1) if guid else None,
+                 "api": urljoin(page.url, api.group(1)) if api else None,
+                 "prefix": "/EWB-FRONT" if "EWB-FRONT" in page.text else "/EpointWebBuilder"}
+        call = _listing_call(setup)
+        if call is not None:
+            found.calls.append(call)
+        else:  # siteGuid (and the API) live in the site's scripts (webBuilderCommon.js)
+            host = urlsplit(page.url).netloc
+            srcs = [urljoin(page.url, s) for s in _SCRIPT_SRC.findall(page.text)]
+            srcs = sorted((s for s in srcs if urlsplit(s).netloc == host),
+                          key=lambda s: not re.search(r"webbuilder|common|list", s, re.I))[:MAX_SCRIPTS]
+            found.calls += [ApiCall(NAME, s, kind="asset", state={"setup": setup}) for s in srcs]
         found.family = NAME
     pages = [u for u in _jsp_pages(page) if u != page.url]
     if pages:
@@ -91,7 +113,27 @@ def inspect(page: Page) -> Found | None:
     return found
 
 
+def _listing_call(setup: dict) -> ApiCall | None:
+    """The first getPageInfoListNew call, once the site's guid is known (the API path defaults
+    to the WebBuilder one)."""
+    if not setup.get("guid"):
+        return None
+    root = "{0.scheme}://{0.netloc}".format(urlsplit(setup["page_url"]))
+    api = setup.get("api") or root + setup["prefix"] + "/rest/frontAppCustomAction/getPageInfoListNew"
+    params = {"siteGuid": setup["guid"], "categoryNum": setup["categoryNum"], "kw": "", "startDate": "",
+              "endDate": "", "pageIndex": 0, "pageSize": setup["pageSize"]}
+    return webbuilder_call(api, params, setup["index"], setup["page_url"])
+
+
 def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    if "setup" in call.state:  # one of the site's scripts: does it name the guid (and the API)?
+        setup = dict(call.state["setup"])
+        guid, api = _GUID.search(text), _API.search(text)
+        setup["guid"] = setup["guid"] or (guid.group(1) if guid else None)
+        if api and not setup.get("api"):
+            setup["api"] = urljoin(setup["page_url"], api.group(1))
+        listing = _listing_call(setup)
+        return Found(family=NAME, calls=[listing] if listing else [])
     data = json.loads(text)
     custom = data.get("custom") or {}
     if isinstance(custom, str):  # some versions send it as a JSON string
