@@ -37,10 +37,9 @@ FORM_KEYS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "
 
 
 def _records(block: str, base_url: str) -> list[tuple[str, str]]:
-    links: list[tuple[str, str]] = []
-    for rec in _RECORD.findall(block):
-        links += fragment_links(rec, base_url)
-    return links
+    """The links of every record, parsed as one fragment (one lxml parse, not one per record)."""
+    recs = _RECORD.findall(block)
+    return fragment_links("".join(f"<div>{r}</div>" for r in recs), base_url) if recs else []
 
 
 def _setting(text: str, name: str) -> str | None:
