@@ -115,8 +115,8 @@ def test_epoint_webbuilder_column_paged_through_get_page_info_list(tmp_path: Pat
 
 def test_aspnet_webforms_pager_followed_by_postbacks(tmp_path: Path) -> None:
     """AspNetPager: pages 2–4 are POSTs of the form (with the current __VIEWSTATE, without the
-    search button) with __EVENTTARGET/__EVENTARGUMENT; each page once, though every answer links
-    to every page."""
+    search button, with the session cookie the page set) with __EVENTTARGET/__EVENTARGUMENT; each
+    page once, though every answer links to every page."""
     rep, base, db = run(tmp_path, replicas.aspnet)
     check(rep, base, db)
     assert len(rep.reports) == 16

@@ -317,7 +317,7 @@ class ReportsSpider(scrapy.Spider):
             links = [lk for lk in links if lk[0] not in claimed] + found.links
         specs = self._classify(kind, response.url, links, text, response.meta, notes)
         if found:
-            specs += self._family_specs(found, response.url, response.meta, notes)
+            specs += self._family_specs(found, response.url, response.meta, notes, self._session_cookies(response))
         title = page_title(doc)
         if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
             await self._parse_into(item)
@@ -368,6 +368,7 @@ class ReportsSpider(scrapy.Spider):
         to store), or None when the answer is an HTML listing page to read as one."""
         call = ApiCall.from_dict(response.meta["call"])
         text, _enc = decode_html(response.body, item.content_type)
+        text = text.lstrip("\ufeff")  # a BOM before JSON
         try:
             found = listings.answer(call, response.url, response.body, text)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
@@ -378,10 +379,27 @@ class ReportsSpider(scrapy.Spider):
             return None
         notes: list[PageItem] = []
         specs = self._classify("listing", item.url, found.links, "", response.meta, notes)
-        item.links = specs + self._family_specs(found, item.url, response.meta, notes)
+        item.links = specs + self._family_specs(found, item.url, response.meta, notes, self._session_cookies(response))
         return notes
 
-    def _family_specs(self, found: "listings.Found", page_url: str, meta: dict[str, Any], notes: list) -> list[list]:
+    @staticmethod
+    def _session_cookies(response: Any) -> str:
+        """The cookies a listing page's API calls carry: those the page was asked with and those it
+        set (cookies are off in this crawler; an ASP.NET or JSP session may tie its pager to them)."""
+        jar: dict[str, str] = {}
+        for part in (response.request.headers.get(b"Cookie") or b"").decode("latin-1").split(";"):
+            if "=" in part:
+                k, v = part.strip().split("=", 1)
+                jar[k] = v
+        for raw in response.headers.getlist(b"Set-Cookie"):
+            first = raw.decode("latin-1").split(";", 1)[0]
+            if "=" in first:
+                k, v = first.strip().split("=", 1)
+                jar[k] = v
+        return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+    def _family_specs(self, found: "listings.Found", page_url: str, meta: dict[str, Any], notes: list,
+                      cookies: str = "") -> list[list]:
         """Follow specs for what a CMS family found beyond plain links: declared pages (counted by
         the site: capped like TRS createPageHTML) and API calls (a chain without a declared count,
         like ASP.NET postbacks, spends the column's pager budget)."""
@@ -394,6 +412,8 @@ class ReportsSpider(scrapy.Spider):
         for c in found.calls:
             if not self.allowed_hosts.allows(c.url):
                 continue
+            if cookies and host_key(c.url) == host_key(page_url) and "Cookie" not in c.headers:
+                c.headers["Cookie"] = cookies
             if not c.declared and not (pages < self.max_listing_pages
                                        and self._column_budget(column, c.key, notes, page_url)):
                 continue

@@ -370,12 +370,18 @@ function __doPostBack(eventTarget, eventArgument) {{
     p.set(path, render(1))
     p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
 
+    session = "ASP.NET_SessionId=qk3vbd1lq0pbsz2mz4hxr0ne"
+
     def hook(h, req_path: str) -> bool:
+        if h.command == "GET" and req_path == path:  # the pager's state lives in the session too
+            h.send_plain(200, render(1), {"Set-Cookie": session + "; path=/; HttpOnly"})
+            return True
         if h.command != "POST" or req_path != path:
             return False
         form = {k: v[0] for k, v in parse_qs(h.post_body.decode(), keep_blank_values=True).items()}
         if form.get("__VIEWSTATE") not in issued or "ctl00$ContentPlaceHolder1$btnSearch" in form \
-                or form.get("__EVENTTARGET") != "ctl00$ContentPlaceHolder1$AspNetPager1":
+                or form.get("__EVENTTARGET") != "ctl00$ContentPlaceHolder1$AspNetPager1" \
+                or session not in (h.headers.get("Cookie") or ""):
             h.send_plain(500, b"Invalid postback or callback argument.")
             return True
         h.send_plain(200, render(int(form["__EVENTARGUMENT"])))
