@@ -100,6 +100,18 @@ def entry(url: Any, title: Any, base_url: str) -> tuple[str, str] | None:
     return urljoin(base_url, url.strip()), re.sub(r"\s+", " ", text)
 
 
+def session_cookies(sent: bytes | None, set_cookies: list[bytes]) -> str:
+    """The cookies a listing page's API calls carry: those the page was asked with and those it
+    set. (Cookies are off in the crawler; an ASP.NET or JSP session may tie its pager to them.)"""
+    jar: dict[str, str] = {}
+    parts = (sent or b"").decode("latin-1").split(";") + [c.decode("latin-1").split(";", 1)[0] for c in set_cookies]
+    for part in parts:
+        if "=" in part:
+            k, v = part.strip().split("=", 1)
+            jar[k] = v
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
 def families() -> list[Any]:
     # imported here, not at module level: each family imports this module for its types
     from crawler.listings import aspnet, epoint, gkmlpt, hanweb, jpaas, trs, xhr_json

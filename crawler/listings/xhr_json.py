@@ -14,6 +14,7 @@ until its script runs).
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -61,6 +62,40 @@ def load(text: str) -> Any:
         if not m:
             raise
         return json.loads(m.group(1))
+
+
+class CaptureStore:
+    """The XHR/fetch answers of pages being rendered, by page URL: filled by the browser's
+    response events (scrapy-playwright page event handler), taken when the rendered page arrives."""
+
+    def __init__(self) -> None:
+        self._by_page: dict[str, list[Capture]] = {}
+
+    async def on_response(self, response: Any) -> None:
+        req = response.request
+        if req.resource_type not in ("xhr", "fetch"):
+            return
+        ctype = (response.headers.get("content-type") or "").lower()
+        if not any(t in ctype for t in ("json", "javascript", "text/plain")):
+            return
+        try:
+            page_url = response.frame.page.url
+        except Exception:  # noqa: BLE001 - a page already closed
+            return
+        cap = Capture(req.method, req.url, req.post_data or "", (await req.all_headers()).get("content-type", ""))
+        self._by_page.setdefault(page_url, []).append(cap)
+        try:
+            cap.text = (await response.body()).decode("utf-8", "replace")[:5_000_000]
+        except Exception:  # noqa: BLE001 - the page went away first
+            cap.text = ""
+
+    async def take(self, url: str) -> list[Capture]:
+        caps = self._by_page.pop(url, []) + (self._by_page.pop(url.rstrip("/"), []) if url.endswith("/") else [])
+        for _ in range(40):  # answers still being read when the page was handed over (≤ 2 s)
+            if all(c.text is not None for c in caps):
+                break
+            await asyncio.sleep(0.05)
+        return [c for c in caps if c.text]
 
 
 def _walk(obj: Any, path: tuple = (), depth: int = 0) -> Iterator[tuple[tuple, list]]:

@@ -13,7 +13,6 @@ Page kinds (request.meta["kind"]):
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import os
@@ -138,7 +137,7 @@ class ReportsSpider(scrapy.Spider):
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
         self._api_pages: dict[str, int] = {}  # listing API pages issued per column (declared counts)
-        self._captures: dict[str, list[xhr_json.Capture]] = {}  # rendered page URL → its XHR answers
+        self.captures = xhr_json.CaptureStore()  # the XHR answers of pages being rendered
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
@@ -311,7 +310,7 @@ class ReportsSpider(scrapy.Spider):
         found = listings.inspect(asked if urldefrag(asked)[0] == response.url else response.url, text, doc, call) \
             if kind in ("start", "nav", "listing") else None
         if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
-            found.extend(xhr_json.from_captures(response.url, await self._take_captures(response.url), links))
+            found.extend(xhr_json.from_captures(response.url, await self.captures.take(response.url), links))
         if found:
             claimed = {urldefrag(c.url)[0] for c in found.calls}  # fetched as calls, not again as links
             links = [lk for lk in links if lk[0] not in claimed] + found.links
@@ -335,33 +334,8 @@ class ReportsSpider(scrapy.Spider):
             yield req
 
     async def _on_browser_response(self, response: Any) -> None:
-        """A page event handler (scrapy-playwright): keep the JSON answers of XHR/fetch requests
-        made while a listing renders, under the page's URL."""
-        req = response.request
-        if req.resource_type not in ("xhr", "fetch"):
-            return
-        ctype = (response.headers.get("content-type") or "").lower()
-        if not any(t in ctype for t in ("json", "javascript", "text/plain")):
-            return
-        try:
-            page_url = response.frame.page.url
-        except Exception:  # noqa: BLE001 - a page already closed
-            return
-        cap = xhr_json.Capture(req.method, req.url, req.post_data or "",
-                               (await req.all_headers()).get("content-type", ""))
-        self._captures.setdefault(page_url, []).append(cap)
-        try:
-            cap.text = (await response.body()).decode("utf-8", "replace")[:5_000_000]
-        except Exception:  # noqa: BLE001 - the page went away first
-            cap.text = ""
-
-    async def _take_captures(self, url: str) -> list[xhr_json.Capture]:
-        caps = self._captures.pop(url, []) + self._captures.pop(url.rstrip("/"), [])
-        for _ in range(40):  # answers still being read when the page was handed over (≤ 2 s)
-            if all(c.text is not None for c in caps):
-                break
-            await asyncio.sleep(0.05)
-        return [c for c in caps if c.text]
+        """scrapy-playwright's page event handler (named in the rendering request's meta)."""
+        await self.captures.on_response(response)
 
     def _read_answer(self, response: Any, item: PageItem) -> list | None:
         """A listing API answer: its entries and further calls as the item's links (and the notes
@@ -384,19 +358,8 @@ class ReportsSpider(scrapy.Spider):
 
     @staticmethod
     def _session_cookies(response: Any) -> str:
-        """The cookies a listing page's API calls carry: those the page was asked with and those it
-        set (cookies are off in this crawler; an ASP.NET or JSP session may tie its pager to them)."""
-        jar: dict[str, str] = {}
-        for part in (response.request.headers.get(b"Cookie") or b"").decode("latin-1").split(";"):
-            if "=" in part:
-                k, v = part.strip().split("=", 1)
-                jar[k] = v
-        for raw in response.headers.getlist(b"Set-Cookie"):
-            first = raw.decode("latin-1").split(";", 1)[0]
-            if "=" in first:
-                k, v = first.strip().split("=", 1)
-                jar[k] = v
-        return "; ".join(f"{k}={v}" for k, v in jar.items())
+        return listings.session_cookies(response.request.headers.get(b"Cookie"),
+                                        response.headers.getlist(b"Set-Cookie"))
 
     def _family_specs(self, found: "listings.Found", page_url: str, meta: dict[str, Any], notes: list,
                       cookies: str = "") -> list[list]:
