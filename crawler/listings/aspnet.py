@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from crawler.listings import ApiCall, Found, Page
+from crawler.listings.base import ApiCall, Found, Page
 
 NAME = "aspnet"
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")

@@ -17,7 +17,7 @@ import math
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from crawler.listings import ApiCall, Found, Page, entry
+from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "epoint"
 _API = re.compile(r"""["']([^"'\s]*getPageInfoList\w*)["']""")

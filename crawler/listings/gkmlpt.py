@@ -16,7 +16,7 @@ import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from crawler import classify
-from crawler.listings import ApiCall, Found, Page, entry
+from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "gkmlpt"
 _SID = re.compile(r"""\bSID\s*[:=]\s*['"]?(\d+)""")

@@ -19,7 +19,7 @@ import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from crawler import classify
-from crawler.listings import ApiCall, Found, Page, fragment_links
+from crawler.listings.base import ApiCall, Found, Page, fragment_links
 
 NAME = "hanweb"
 DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"

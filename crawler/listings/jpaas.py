@@ -18,7 +18,7 @@ import json
 import re
 from urllib.parse import urlencode, urljoin
 
-from crawler.listings import ApiCall, Found, Page, fragment_links
+from crawler.listings.base import ApiCall, Found, Page, fragment_links
 
 NAME = "jpaas"
 UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"

@@ -20,7 +20,7 @@ import math
 import re
 from urllib.parse import urljoin, urlsplit
 
-from crawler.listings import ApiCall, Found, Page, entry
+from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "trs"
 _LIST_ARGS = re.compile(r"listArgs\s*:\s*\{(.*?)\}", re.S)

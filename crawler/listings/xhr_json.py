@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from crawler.listings import ApiCall, Found, entry
+from crawler.listings.base import ApiCall, Found, entry
 
 NAME = "xhr_json"
 PAGE_KEYS = ("page", "pageno", "pagenum", "pageindex", "curpage", "currentpage", "current", "pagenumber",
