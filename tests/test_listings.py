@@ -273,3 +273,13 @@ def test_epoint_site_guid_read_from_the_sites_common_script() -> None:
     assert [c.url for c in listing] == ["http://h.gov.cn/EpointWebBuilder/rest/frontAppCustomAction/getPageInfoListNew"]
     assert json.loads(listing[0].form["params"])["categoryNum"] == "003001"
     assert epoint.answer(found.calls[1], found.calls[1].url, b"/* jquery */", "/* jquery */").calls == []
+
+
+def test_ilist_jsp_column_paged_by_cur_page_from_a_script(tmp_path: Path) -> None:
+    """A JSP column whose pager links are javascript:goPage(n): its script's URL and "共 4 页" give
+    pages 2–4 (page 1 is the column's own URL)."""
+    rep, base, db = run(tmp_path, replicas.ilist_jsp)
+    check(rep, base, db)
+    assert len(rep.reports) == 15
+    listing = sorted(p for m, p in rep.portal.log if "info_id" not in p and p.startswith("/info/"))
+    assert listing == ["/info/iList.jsp?cat_id=10009"] + [f"/info/iList.jsp?cat_id=10009&cur_page={n}" for n in (2, 3, 4)]

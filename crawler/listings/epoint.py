@@ -68,8 +68,8 @@ def _jsp_pages(page: Page) -> list[str]:
     current = next((v for k, v in parse_qsl(here.query) if k == name and v.isdigit()), str(first))
     out = []
     for i in range(first, first + min(n, 500)):
-        if str(i) == current:
-            continue  # this page itself (page 1 is the column's own URL, without the parameter)
+        if str(i) == current or i == first:
+            continue  # this page itself; the first page is the column's own URL (no parameter)
         q = [(k, str(i) if k == name else v) for k, v in query]
         out.append(parts._replace(query=urlencode(q), fragment="").geturl())
     return out

@@ -471,3 +471,28 @@ def jpaas(base: str) -> Replica:
 
     p.hook = hook
     return _expect(p, entries, "/col/col1229123351/index.html", api_pages=4)
+
+
+# --- JSP column paged by cur_page (iList.jsp) ------------------------------------------------------
+
+def ilist_jsp(base: str) -> Replica:
+    """/info/iList.jsp?cat_id=10009 (the URL form of e.g. www.yidaiyilu.gov.cn's columns): plain
+    entry links, a pager whose links call goPage(n), a script building
+    `iList.jsp?cat_id=10009&cur_page=` + n, and "共 4 页"."""
+    p = Portal()
+    entries = _entries(p, 15, lambda i: f"/info/iList.jsp?tm_id=126&cat_id=10009&info_id={2300 + i}", 4)
+    pages = _split(entries, 5)
+    for n, items in enumerate(pages, start=1):
+        ul = '<ul class="commonList_dot">' + "".join(
+            f'<li><a href="/info/iList.jsp?tm_id=126&cat_id=10009&info_id={u.rsplit("=", 1)[1]}" '
+            f'title="{html.escape(t)}" target="_blank">{html.escape(t[:20])}</a><span>2023-01-30</span></li>'
+            for t, u, _ in items) + "</ul>"
+        pager = (f'<div class="page">共 {len(pages)} 页 第 {n} 页 '
+                 + ('<a href="javascript:goPage(1)">首页</a> ' if n > 1 else "")
+                 + (f'<a href="javascript:goPage({n + 1})">下一页</a> '
+                    f'<a href="javascript:goPage({len(pages)})">尾页</a>' if n < len(pages) else "")
+                 + '</div><script type="text/javascript">function goPage(n) '
+                   '{ window.location.href = "iList.jsp?cat_id=10009&cur_page=" + n; }</script>')
+        p.set("/info/iList.jsp?cat_id=10009" + ("" if n == 1 else f"&cur_page={n}"), _page("政府信息公开年报", ul + pager))
+    p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
+    return _expect(p, entries, "/info/iList.jsp?cat_id=10009")
