@@ -177,14 +177,15 @@ def test_plain_pages_are_claimed_by_no_family() -> None:
 
 def test_xhr_json_listing_rendered_once_then_its_api_paged_directly(tmp_path: Path) -> None:
     """A listing whose entries come from a JSON POST: Chromium renders it once (the page is fetched
-    static, then rendered), the crawler notices the request that brought the entries and asks
-    pages 2 and 3 of that API itself; the browser asked page 1."""
+    static, then rendered: it links to another column but to no report, and its script asks for
+    data), the crawler notices the request that brought the entries and asks pages 2 and 3 of
+    that API itself; the browser asked page 1."""
     rep, base, db = run(tmp_path, replicas.xhr_json, js=True)
     gets = Counter(p for m, p in rep.portal.log if m == "GET")
     assert gets.pop("/xxgk/gknb/index.html") == 2  # static, then rendered
     rep.portal.log = [(m, p) for m, p in rep.portal.log if p != "/xxgk/gknb/index.html"]
     check(rep, base, db)
-    assert len(rep.reports) == 11
+    assert len(rep.reports) == 12  # 11 from the API, 1 in the sidebar's other column
     pages = sorted(json.loads(b)["pageNo"] for _, b in rep.portal.posts)
     assert pages == [1, 2, 3]
 

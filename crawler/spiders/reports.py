@@ -37,6 +37,7 @@ from crawler.siblings import SiblingHosts
 log = logging.getLogger(__name__)
 
 BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
+_XHR_HINT = re.compile(rb"\$\.(?:ajax|post|get|getJSON)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b")
 _ATTACHMENT_HINT = re.compile(rb"""\.(?:pdf|docx?|wps)(?:["'?&#\s>]|$)""", re.I)
 PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
 # schemes that fetch something (javascript:, mailto: and the like are dropped without a note)
@@ -323,7 +324,7 @@ class ReportsSpider(scrapy.Spider):
             if kind == "start":
                 specs += [[u, "attachment", {}] for u, _ in links
                           if self.allowed_hosts.allows(u) and classify.is_attachment_url(u)]
-        elif kind in ("start", "nav", "listing") and self._wants_render(response, specs):
+        elif kind in ("start", "nav", "listing") and self._wants_render(response, specs, found, title):
             self.ctx.counters["rendered"] += 1
             specs.append([response.url, kind, {**self._carry(response.meta), "render": True}])
         item.links = specs
@@ -401,13 +402,21 @@ class ReportsSpider(scrapy.Spider):
                                         f"(NIANBAO_MAX_TRS_PAGES)"[:500], portal=self._portal(column)))
         return False
 
-    def _wants_render(self, response: Any, specs: list) -> bool:
+    def _wants_render(self, response: Any, specs: list, found: Any = None, title: str = "") -> bool:
         if self.js_mode == "off" or response.meta.get("playwright") or response.meta.get("call"):
             return False
         if host_label(response.url) in self.js_hosts and response.meta.get("kind") == "listing":
             return True
         useful = [s for s in specs if s[1] in ("detail", "attachment", "listing")]
-        return not useful
+        if not useful:
+            return True
+        # a report column (or a start URL titled as one) showing no entry at all while its script
+        # asks for data (an XHR-fed list beside links to other columns); not one a family reads
+        kind = response.meta.get("kind")
+        column = kind == "listing" or (kind == "start" and classify.is_column_link(re.split(r"[_|-]", title)[0], ""))
+        return (column and not (found and found.family)
+                and not any(s[1] in ("detail", "attachment") for s in specs)
+                and bool(_XHR_HINT.search(response.body)))
 
     @staticmethod
     def _carry(meta: dict[str, Any]) -> dict[str, Any]:

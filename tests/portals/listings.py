@@ -400,7 +400,12 @@ def xhr_json(base: str) -> Replica:
     p = Portal()
     entries = _entries(p, 11, lambda i: f"/art/2023/{i % 12 + 1}/20/art_{8800 + i}.html", 4)
     size = 5
-    p.set("/xxgk/gknb/index.html", _page("政府信息公开年报", """<ul id="list"></ul><div id="pager"></div>
+    # a sidebar linking to another column: the page has links, just none to a report
+    side = '<div class="side"><a href="/xxgk/bmnb/">部门年报</a> <a href="/xxgk/gknb/index.html">政府信息公开年报</a></div>'
+    title, body = report_page(40)
+    p.set("/xxgk/bmnb/", _page("部门年报", f'<ul><li><a href="/xxgk/bmnb/t1.html">{title}</a></li></ul>'))
+    p.set("/xxgk/bmnb/t1.html", body)
+    p.set("/xxgk/gknb/index.html", _page("政府信息公开年报", side + """<ul id="list"></ul><div id="pager"></div>
 <script>
 function load(pageNo) {
   fetch('/api/info/getInfoList', {method: 'POST', headers: {'Content-Type': 'application/json;charset=UTF-8'},
@@ -432,7 +437,9 @@ load(1);
         return True
 
     p.hook = hook
-    return _expect(p, entries, "/xxgk/gknb/index.html", api_pages=3)
+    r = _expect(p, entries, "/xxgk/gknb/index.html", api_pages=3)
+    r.reports.add("/xxgk/bmnb/t1.html")
+    return r
 
 
 # --- Hanweb jpaas (page-building unit) -------------------------------------------------------------
