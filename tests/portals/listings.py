@@ -6,7 +6,9 @@ format (checking the parameters a real server needs), report pages (the sample p
 under new URLs and years) and entries that are not reports. `Site.reports` must all be archived;
 `Site.never` must never be requested.
 
-Where each format was read (the search tool's stored copies of public code; read, not copied):
+Where each format was read (the search tool's stored copies of public code, found by exact-string
+look-ups that return excerpts without repository names or commits; read, not copied — the only
+real page kept whole is 平潭's column, with its provenance file in tests/portals/real/):
 - Hanweb JCMS: the datastore/nextgroup/record markup and `$('#212860').jpage({totalRecord:4895,
   perPage:19})` as kept in a Jiangsu crawler's test fixture (INDEX_HTML of a
   xuzhou_enterprise_funding_demand test); the dataproxy.jsp POST (startrecord/endrecord/perpage
