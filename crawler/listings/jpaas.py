@@ -31,6 +31,8 @@ def unit_call(unit_url: str, query: dict, page: int, referer: str, size: int = P
               previous: str = "") -> ApiCall:
     params = dict(query, parseType=query.get("parseType", "bulidstatic"),
                   paramJson=json.dumps({"pageNo": page, "pageSize": size}, separators=(",", ":")))
+    if "pageNo" in query:  # some units take the page as a parameter of its own (mofcom)
+        params["pageNo"] = str(page)
     return ApiCall(NAME, unit_url + "?" + urlencode(params), declared=False, headers={"Referer": referer},
                    state={"unit": unit_url, "query": query, "page": page, "size": size, "referer": referer,
                           "previous": previous})
