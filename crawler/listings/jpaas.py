@@ -53,7 +53,8 @@ def inspect(page: Page) -> Found | None:
         url = _URL_ATTR.search(m.group(0))
         unit = urljoin(page.url, url.group(1) if url and "build/unit" in url.group(1) else UNIT)
         query = {k: str(v) for k, v in query.items()}
-        found.calls.append(unit_call(unit, query, 1, page.url))
+        size = int(query["pageSize"]) if str(query.get("pageSize", "")).isdigit() else PAGE_SIZE
+        found.calls.append(unit_call(unit, query, 1, page.url, size))
         found.family = NAME
     return found
 
