@@ -284,3 +284,15 @@ def test_ilist_jsp_column_paged_by_cur_page_from_a_script(tmp_path: Path) -> Non
     assert len(rep.reports) == 15
     listing = sorted(p for m, p in rep.portal.log if "info_id" not in p and p.startswith("/info/"))
     assert listing == ["/info/iList.jsp?cat_id=10009"] + [f"/info/iList.jsp?cat_id=10009&cur_page={n}" for n in (2, 3, 4)]
+
+
+def test_api_pages_a_family_declares_are_capped_per_column(tmp_path: Path) -> None:
+    """A listing API declaring more pages than NIANBAO_MAX_TRS_PAGES: the first ones are asked, and
+    the cap is an error of the column (so nothing is concluded removed from it)."""
+    rep, base, db = run(tmp_path, lambda b: dataclasses.replace(replicas.gkmlpt(b), start="/gkmlpt/annualreport#2629"),
+                        "-s", "NIANBAO_MAX_TRS_PAGES=2")
+    api = sorted(p for m, p in rep.portal.log if p.startswith("/gkmlpt/api/"))
+    assert api == [f"/gkmlpt/api/all/2629?page={n}&sid=755031" for n in (1, 2)]
+    errors = q(db, "SELECT url, reason FROM errors")
+    assert len(errors) == 1 and errors[0][0] == base + "/gkmlpt/annualreport", errors
+    assert errors[0][1].startswith("listing page cap reached: the column's listing API declares more than 2 pages")
