@@ -267,7 +267,9 @@ class RedisDupeFilter(_scrapy_redis()[2].RFPDupeFilter):
     def request_fingerprint(self, request: Any) -> bytes:  # type: ignore[override]
         from crawler.spiders.reports import _dedup_key
 
-        return hashlib.sha1(f"{request.method} {_dedup_key(request.url)}".encode()).digest()
+        # a listing API call is named by its key (URL#label: POSTs to one URL are different pages)
+        url = request.meta.get("nianbao_key") or request.url
+        return hashlib.sha1(f"{request.method} {_dedup_key(url)}".encode()).digest()
 
 
 class RedisScheduler(_scrapy_redis()[0].Scheduler):
