@@ -63,7 +63,7 @@ def api_requests(rep: replicas.Replica, prefix: str) -> int:
 def test_hanweb_jcms_column_from_the_home_page_through_every_dataproxy_group(tmp_path: Path) -> None:
     """大汉 JCMS: the column page holds 15 of 35 entries as CDATA records; the other 20 come from
     two POSTs to dataproxy.jsp carrying the nextgroup's parameters. The sidebar's news list
-    (another columnid, 900 records) is not paged."""
+    (another columnid, 900 records) and the 信息公开 section's own list (600) are not paged."""
     rep, base, db = run(tmp_path, replicas.hanweb)
     check(rep, base, db)
     assert len(rep.reports) == 30
@@ -127,10 +127,12 @@ def test_aspnet_webforms_pager_followed_by_postbacks(tmp_path: Path) -> None:
 # --- the detectors and entry parsers on their own --------------------------------------------------
 
 def test_hanweb_without_a_declared_count_learns_it_from_the_first_answer() -> None:
+    """A column page without totalRecord: the next group is asked, and its answer's <totalrecord>
+    gives the rest. (Its entries are reports: a list of something else is not paged.)"""
     page = ('<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?'
             'page=1&appid=1&webid=7&path=/&columnid=55&unitid=99&webname=X&permissiontype=0"></a>]]></nextgroup>'
-            "<recordset>" + "".join(f"<record><![CDATA[<li><a href='/art/{i}.html'>条目{i}</a></li>]]></record>"
-                                    for i in range(3)) + "</recordset></datastore></script>")
+            "<recordset>" + "".join(f"<record><![CDATA[<li><a href='/art/{i}.html'>某某区{2020 - i}年政府信息公开工作年度报告"
+                                    f"</a></li>]]></record>" for i in range(3)) + "</recordset></datastore></script>")
     found = listings.inspect("http://h.gov.cn/col/col55/index.html", page, parse_html(page))
     assert [lk[0] for lk in found.links] == [f"http://h.gov.cn/art/{i}.html" for i in range(3)]
     first = found.calls[0]
@@ -248,10 +250,12 @@ def test_gkmlpt_catalogue_without_a_category_finds_its_report_columns_in_the_tre
 
 def test_aspnet_gridview_next_previous_pager_counts_pages_from_the_answer() -> None:
     """GridView with only 下一页 (Page$Next, relative, and event validation forbids inventing
-    Page$3): page 2 is asked from page 1, page 3 from page 2's answer; both named by number."""
+    Page$3): page 2 is asked from page 1, page 3 from page 2's answer; both named by number. An
+    answer listing no report asks for nothing more."""
     def grid(n: int) -> str:
         return ('<form method="post" action="./nb.aspx" id="form1"><input type="hidden" name="__VIEWSTATE" '
                 f'value="vs{n}"/><input type="hidden" name="__EVENTVALIDATION" value="ev{n}"/>'
+                f'<a href="show.aspx?id={n}">某某区{2020 - n}年政府信息公开工作年度报告</a>'
                 "<a href=\"javascript:__doPostBack('gvList','Page$Prev')\">上一页</a>"
                 "<a href=\"javascript:__doPostBack('gvList','Page$Next')\">下一页</a></form>")
     first = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", grid(1), parse_html(grid(1)))
@@ -259,6 +263,8 @@ def test_aspnet_gridview_next_previous_pager_counts_pages_from_the_answer() -> N
         ("http://h.gov.cn/xxgk/nb.aspx#gvList@2", "Page$Next", "vs1")]
     second = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", grid(2), parse_html(grid(2)), first.calls[0])
     assert [(c.key, c.form["__VIEWSTATE"]) for c in second.calls] == [("http://h.gov.cn/xxgk/nb.aspx#gvList@3", "vs2")]
+    news = grid(3).replace("某某区2017年政府信息公开工作年度报告", "区政府召开常务会议")
+    assert listings.inspect("http://h.gov.cn/xxgk/nb.aspx", news, parse_html(news), second.calls[0]).calls == []
 
 
 def test_epoint_site_guid_read_from_the_sites_common_script() -> None:

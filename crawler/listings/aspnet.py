@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from crawler import classify
+from crawler.html import extract_links
 from crawler.listings.base import ApiCall, Found, Page
 
 NAME = "aspnet"
@@ -55,7 +57,10 @@ def inspect(page: Page) -> Found | None:
     action = urljoin(page.url, form.get("action") or page.url)
     fields = _fields(form)
     # which page this is: 1 when fetched (GET), else the page its postback asked for
-    current = int(page.call.state.get("page", 1)) if page.call is not None and page.call.family == NAME else 1
+    answered = page.call is not None and page.call.family == NAME
+    current = int(page.call.state.get("page", 1)) if answered else 1
+    if answered and not any(classify.is_report_title(t) for _, t in extract_links(page.doc, page.url)):
+        return Found(family=NAME)  # a page of something else than reports: no further (a home page's news)
     found = Found(family=NAME)
     for a in page.doc.iter("a"):
         m = _POSTBACK.search(a.get("href") or "") or _POSTBACK.search(a.get("onclick") or "")

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 
+from crawler import classify
 from crawler.html import extract_links
 
 
@@ -65,6 +66,20 @@ class Found:
         self.pages += other.pages
         self.calls += other.calls
         self.family = self.family or other.family
+
+
+_COLUMN_NAME = re.compile(r"""<meta\s+name=["']ColumnName["']\s+content=["']([^"']*)["']""", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def looks_like_column(page: "Page") -> bool:
+    """Is this page a report column itself (its ColumnName, its title's first part, or its path),
+    rather than a home page or a 信息公开 section whose lists are not to be paged through?"""
+    names = [m.group(1) for m in _COLUMN_NAME.finditer(page.text[:20000])]
+    t = _TITLE.search(page.text[:20000])
+    if t:
+        names.append(re.split(r"[_|\-–—]", re.sub(r"\s+", "", t.group(1)))[0])
+    return any(n and classify.is_column_link(n.strip(), "") for n in names) or classify.is_column_link("", page.url)
 
 
 def fragment_links(fragment: str, base_url: str) -> list[tuple[str, str]]:

@@ -43,14 +43,17 @@ def inspect(page: Page) -> Found | None:
             if urldefrag(url)[0] != urldefrag(page.url)[0]:
                 # fetched with its fragment (not sent, but it names the page apart from the
                 # plain link, which the spider drops)
-                found.calls.append(ApiCall(NAME, url, state={"shell": True, "category": cat}))
+                found.calls.append(ApiCall(NAME, url, state={"shell": True, "category": cat, "to_column": True}))
                 found.family = NAME
     if "/gkmlpt/" in urlsplit(page.url).path:
         sid = _SID.search(page.text)
         cat = urlsplit(page.url).fragment
         cats = [cat] if cat.isdigit() else tree_columns(page.text)
         if sid:
-            found.calls += [api_call(page.url, c, sid.group(1), 1) for c in cats]
+            calls = [api_call(page.url, c, sid.group(1), 1) for c in cats]
+            for c in calls:
+                c.state["to_column"] = not cat.isdigit()  # found in the tree: a report column
+            found.calls += calls
             found.family = NAME if cats else found.family
     return found
 

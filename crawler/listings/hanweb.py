@@ -19,7 +19,7 @@ import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from crawler import classify
-from crawler.listings.base import ApiCall, Found, Page, fragment_links
+from crawler.listings.base import ApiCall, Found, Page, fragment_links, looks_like_column
 
 NAME = "hanweb"
 DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
@@ -84,8 +84,10 @@ def inspect(page: Page) -> Found | None:
         if not href:
             continue
         form = _form(href.group(1))
-        own = (col is not None and form["columnid"] == col.group(1)) or len(paged) == 1 or any(
-            classify.is_report_title(t) for _, t in links)
+        # the column's own list: its entries are reports, or the page is a report column and the
+        # list is its own (its columnid, or the only one) — not a home page's or a section's news
+        own = any(classify.is_report_title(t) for _, t in links) or (looks_like_column(page) and (
+            (col is not None and form["columnid"] == col.group(1)) or len(paged) == 1))
         if not own:
             continue  # a sidebar's list of news: not this column's
         # this list's own settings: $('#<unitid>').jpage({...}) when the page has several lists

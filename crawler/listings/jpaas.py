@@ -18,7 +18,8 @@ import json
 import re
 from urllib.parse import urlencode, urljoin
 
-from crawler.listings.base import ApiCall, Found, Page, fragment_links
+from crawler import classify
+from crawler.listings.base import ApiCall, Found, Page, fragment_links, looks_like_column
 
 NAME = "jpaas"
 UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -54,7 +55,9 @@ def inspect(page: Page) -> Found | None:
         unit = urljoin(page.url, url.group(1) if url and "build/unit" in url.group(1) else UNIT)
         query = {k: str(v) for k, v in query.items()}
         size = int(query["pageSize"]) if str(query.get("pageSize", "")).isdigit() else PAGE_SIZE
-        found.calls.append(unit_call(unit, query, 1, page.url, size))
+        call = unit_call(unit, query, 1, page.url, size)
+        call.state["column"] = looks_like_column(page)
+        found.calls.append(call)
         found.family = NAME
     return found
 
@@ -66,6 +69,10 @@ def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
     links = fragment_links(markup, st["referer"]) if markup.strip() else []
     found = Found(family=NAME, links=links)
     first = links[0][0] if links else ""
-    if links and first != st.get("previous"):  # a page with new entries: there may be another
-        found.calls.append(unit_call(st["unit"], st["query"], st["page"] + 1, st["referer"], st["size"], first))
+    reports = any(classify.is_report_title(t) for _, t in links)
+    if links and first != st.get("previous") and (reports or st.get("column")):
+        # a page with new entries (reports, or any on a report column): there may be another
+        nxt = unit_call(st["unit"], st["query"], st["page"] + 1, st["referer"], st["size"], first)
+        nxt.state["column"] = st.get("column")
+        found.calls.append(nxt)
     return found

@@ -370,6 +370,8 @@ class ReportsSpider(scrapy.Spider):
         pages = meta.get("pages", 0)
         column = meta.get("column") or page_url
         specs: list[list] = []
+        if meta.get("kind") == "nav":  # a 信息公开 section: its own lists are not paged through
+            found = listings.Found(calls=[c for c in found.calls if c.state.get("to_column")])
         for u in found.pages:
             if u != page_url and self.allowed_hosts.allows(u):
                 specs.append([u, "listing", {"pages": pages + 1, "trs": True, "column": column}])

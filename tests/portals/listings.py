@@ -137,8 +137,16 @@ def hanweb(base: str) -> Replica:
              f"totalRecord:{len(entries)}, perPage:{per_page}, groupSize:3, proxyUrl:'/module/web/jpage/dataproxy.jsp' }});</script>")
     p.set("/col/col1813/index.html", _page("政府信息公开年报", side + store + pager,
                                            '<meta name="ColumnName" content="政府信息公开年报">'))
+    # the 信息公开 section is itself a column listing all 600 of its documents: not paged through
+    section = ('<div id="387700"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/'
+               'dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=100&unitid=387700&webname=示例市人民政府'
+               '&permissiontype=0"></a>]]></nextgroup><recordset>'
+               + record("关于印发示例市2023年政务公开工作要点的通知", "/art/2023/3/1/art_100_1.html")
+               + "</recordset></datastore></script></div>"
+               "<script>$('#387700').jpage({ totalRecord:600, perPage:15 });</script>")
     p.set("/col/col100/index.html", _page("政府信息公开", '<a href="/col/col1813/index.html">政府信息公开年报</a>'
-                                                     ' <a href="/col/col1700/index.html">工作动态</a>'))
+                                                     ' <a href="/col/col1700/index.html">工作动态</a>' + section,
+                                          '<meta name="ColumnName" content="政府信息公开">'))
     p.set("/", _page("示例市人民政府", '<a href="/col/col100/index.html">政府信息公开</a>'))
     p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
 
@@ -159,7 +167,7 @@ def hanweb(base: str) -> Replica:
 
     p.hook = hook
     r = _expect(p, entries, "/", api_pages=2)
-    r.never |= {"/art/2023/2/1/art_1700_1.html", "/col/col1700/index.html"}
+    r.never |= {"/art/2023/2/1/art_1700_1.html", "/col/col1700/index.html", "/art/2023/3/1/art_100_1.html"}
     return r
 
 
