@@ -57,7 +57,13 @@ def is_column_link(text: str, url: str) -> bool:
     path = urlsplit(url).path
     if t and _COLUMN_TEXT.search(t) and not _NOT_REPORT.search(t) and len(t) <= 20:
         return True
-    return bool(_COLUMN_PATH.search(path)) and not is_attachment_url(url)
+    if not _COLUMN_PATH.search(path) or is_attachment_url(url):
+        return False
+    # an entry stored under the column's folder (…/zfxxgknb/201909/t20190915_5009.htm, a 解读 or
+    # a budget) is a page of its own, not the column: only the folder, its index/list pages or a
+    # page named after the column are
+    last = path.rsplit("/", 1)[-1].lower()
+    return not last or last.startswith(("index", "list", "default")) or bool(_COLUMN_PATH.search("/" + last))
 
 
 def is_nav_link(text: str, url: str) -> bool:

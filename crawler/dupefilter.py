@@ -57,7 +57,13 @@ def is_rendered(request: Request) -> bool:
 
 
 def page_fingerprint(request: Request) -> bytes:
-    """20 bytes: Scrapy's fingerprint of the request on its page URL, a rendered look apart."""
+    """20 bytes: Scrapy's fingerprint of the request on its page URL, a rendered look apart. A
+    listing API call is named by its key (`meta["nianbao_key"]`, URL#label): an ASP.NET postback's
+    body carries a new __VIEWSTATE each time, yet page 3 is page 3."""
+    key = request.meta.get("nianbao_key")
+    if key:
+        base, _, label = key.partition("#")  # page_url drops fragments: keep the label apart
+        return hashlib.sha1(f"{request.method} {page_url(base)}#{label}".encode()).digest()
     fp = fingerprint(request.replace(url=page_url(request.url)))
     return hashlib.sha1(fp + b"|rendered").digest() if is_rendered(request) else fp
 

@@ -61,7 +61,7 @@ class HostGuardMiddleware:
         key = host_key(url)
         if key is None:
             self._blocked(url, "scheme")
-        if not allowed.allows(url):
+        if not allowed.allows(url) and not _sibling_request(spider, request):
             if is_private_host(key[0]) and not self.allow_private and all(key[0] != k[0] for k in allowed.keys):
                 self._blocked(url, "private address")
             self._blocked(url, "other host")
@@ -88,6 +88,15 @@ class HostGuardMiddleware:
         self.crawler.stats.inc_value(f"nianbao/blocked/{why.replace(' ', '_')}")
         log.debug("not fetched (%s): %s", why, url)
         raise OffsiteBlocked(message or f"not fetched ({why}): {url}")
+
+
+def _sibling_request(spider: Any, request: Request) -> bool:
+    """An attachment on a sibling host of the body (same registrable domain, crawler/siblings.py),
+    or that host's robots.txt. Its name still passes the address check below."""
+    siblings = getattr(spider, "sibling_hosts", None)
+    if siblings is None or not siblings.allows(request.url):
+        return False
+    return bool(request.meta.get("sibling")) or urlsplit(request.url).path == "/robots.txt"
 
 
 def playwright_abort_request(req: Any) -> bool:

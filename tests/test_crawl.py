@@ -260,7 +260,9 @@ PINGTAN_2011 = Path(__file__).resolve().parent / "fixtures" / "real" / "pingtan_
 def test_real_pingtan_listing(tmp_path: Path) -> None:
     """The real 平潭 政府信息公开年报 column (TRS WCM, "动静结合"): its 10 static report links are
     followed; its many absolute links to www.pingtan.gov.cn and elsewhere are never fetched, and
-    the avalon template list (ms-attr-href, no href) adds nothing."""
+    the avalon template list (ms-attr-href, no href) adds nothing. Its two same-host scripts are
+    read for SiteInfo.searchId, the channel of its /fjdzapp/search API (not served here, so no
+    search is posted; tests/test_listings.py crawls the API pages)."""
     listing = (REAL / "pingtan_zfxxgknb_list.html").read_bytes()
     page = PINGTAN_2011.read_bytes()
     hrefs = re.findall(rb'href="\./(\d{6}/t\d+_\d+\.htm)"', listing)
@@ -274,7 +276,8 @@ def test_real_pingtan_listing(tmp_path: Path) -> None:
         log = portal.requested()
     base = server.url.rstrip("/")
     assert set(live_reports(tmp_path / "archive.db")) == {base + col + h.decode() for h in hrefs}
-    assert sorted(log) == sorted(["/robots.txt", col] + [col + h.decode() for h in hrefs])
+    scripts = ["/images/model.min.js", "/images/22mb_info_public_js.js"]
+    assert sorted(log) == sorted(["/robots.txt", col] + scripts + [col + h.decode() for h in hrefs])
 
 
 def test_a_trs_column_declaring_more_pages_than_the_cap_is_an_incomplete_listing(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ class Portal:
         self.lock = threading.Lock()
         # hook(handler, path) -> True when it answered the request itself (faults in tests)
         self.hook: Optional[Callable[[BaseHTTPRequestHandler, str], bool]] = None
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.conditional = True
 
     @classmethod
@@ -91,6 +92,18 @@ def make_handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
 
         def do_HEAD(self) -> None:
             self.do_GET(head=True)
+
+        def do_POST(self) -> None:
+            """POSTs (listing APIs, ASP.NET postbacks) are answered by the portal's hook only;
+            the body is kept in `portal.posts` for tests."""
+            n = int(self.headers.get("Content-Length") or 0)
+            self.post_body = self.rfile.read(n) if n else b""
+            with portal.lock:
+                portal.log.append(("POST", self.path))
+                portal.posts.append((self.path, self.post_body))
+            if portal.hook is not None and portal.hook(self, self.path):
+                return
+            self.send_plain(405, b"<html><body><h1>405 Method Not Allowed</h1></body></html>")
 
         def do_GET(self, head: bool = False) -> None:
             with portal.lock:

@@ -6,7 +6,8 @@
 Page kinds (request.meta["kind"]):
   start      a start URL: anything below may be followed from it
   nav        a 信息公开 section on the way to report columns (depth-limited)
-  listing    an annual-report column or one of its pages (pagination, TRS createPageHTML)
+  listing    an annual-report column or one of its pages (pagination, TRS createPageHTML), or an
+             answer of a CMS family's listing API (meta["call"]: crawler/listings/)
   detail     a page whose link text is a report title: parsed as a report, attachments followed
   attachment a PDF/DOC/DOCX linked from a detail page (or from a listing with a report title)
 """
@@ -18,23 +19,26 @@ import os
 import re
 import tomllib
 from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import classify, middlewares
+from crawler import classify, listings, middlewares
 from crawler.dupefilter import page_url as page_key
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
+from crawler.listings import ApiCall, xhr_json
 from crawler.parsing import ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
+from crawler.siblings import SiblingHosts
 
 log = logging.getLogger(__name__)
 
 BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
+_XHR_HINT = re.compile(rb"\$\.(?:ajax|post|get|getJSON)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b")
 _ATTACHMENT_HINT = re.compile(rb"""\.(?:pdf|docx?|wps)(?:["'?&#\s>]|$)""", re.I)
 PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
 # schemes that fetch something (javascript:, mailto: and the like are dropped without a note)
@@ -107,6 +111,8 @@ class ReportsSpider(scrapy.Spider):
             raise ValueError(f"start URL must be http(s): {bad[0]}")
         self.start_url_list = [u for e in self.portal_entries for u in e["start_urls"]]
         self.allowed_hosts = AllowedHosts(self.start_url_list)
+        # attachments may also come from other hosts of the same body (file./xxgk. siblings)
+        self.sibling_hosts = SiblingHosts(self.start_url_list)
         self.portal_by_host: dict[str, str] = {}
         self.region_by_host: dict[str, str] = {}
         self.js_hosts: set[str] = set()
@@ -121,6 +127,8 @@ class ReportsSpider(scrapy.Spider):
         self._column_pages: dict[str, set[str]] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
+        self._api_pages: dict[str, set[str]] = {}  # listing API pages issued per column (declared counts)
+        self.captures = xhr_json.CaptureStore()  # the XHR answers of pages being rendered
         self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
@@ -203,13 +211,30 @@ class ReportsSpider(scrapy.Spider):
 
     def _request(self, url: str, kind: str, extra: dict[str, Any]) -> scrapy.Request:
         meta: dict[str, Any] = {"kind": kind, **extra}
+        if extra.get("call"):  # a listing API call: `url` is its key (URL#label for a POST)
+            call = ApiCall.from_dict(extra["call"])
+            meta["nianbao_key"] = url
+            headers = dict(call.headers)
+            if call.body is not None:
+                return scrapy.Request(call.url, method=call.method, body=call.body.encode(), headers=headers,
+                                      callback=self.parse_page, errback=self.on_error, meta=meta,
+                                      priority=PRIORITY["listing"])
+            if call.method == "POST":
+                return scrapy.FormRequest(call.url, method="POST", formdata=call.form or {}, headers=headers,
+                                          callback=self.parse_page, errback=self.on_error, meta=meta,
+                                          priority=PRIORITY["listing"])
+            return scrapy.Request(call.url, headers=headers, callback=self.parse_page, errback=self.on_error,
+                                  meta=meta, priority=PRIORITY["listing"])
         if extra.get("render"):
             from scrapy_playwright.page import PageMethod
 
             meta.update(playwright=True, playwright_include_page=False,
-                        playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")])
+                        playwright_page_methods=[PageMethod("wait_for_load_state", "networkidle")],
+                        # the XHR answers that fill the listing (crawler/listings/xhr_json.py)
+                        playwright_page_event_handlers={"response": "_on_browser_response"})
         # duplicates: the scheduler's filter (DUPEFILTER_CLASS, one fingerprint in both modes;
-        # a rendered request is a fingerprint of its own: same URL, second look)
+        # a rendered request is a fingerprint of its own: same URL, second look; a listing API
+        # call is named by its key, URL#label, since POSTs to one URL are different pages)
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta,
                               priority=PRIORITY.get(kind, 0))
 
@@ -219,7 +244,10 @@ class ReportsSpider(scrapy.Spider):
                    for k, v in response.headers.items()}
         ct = headers.get("Content-Type")
         req_url = response.request.meta.get("redirect_urls", [response.request.url])[0]
-        return PageItem(url=response.url, kind=response.meta.get("kind", "start"),
+        key = response.meta.get("nianbao_key")
+        if key:  # a listing API answer: archived and journaled under its key
+            req_url = key
+        return PageItem(url=key or response.url, kind=response.meta.get("kind", "start"),
                         status=response.status, fetched_at=self.now(), headers=headers,
                         body=response.body, content_type=ct, portal=self._portal(response.url),
                         portal_region=self.region_by_host.get(host_label(response.url)),
@@ -246,6 +274,15 @@ class ReportsSpider(scrapy.Spider):
             yield item
             return
 
+        if response.meta.get("call"):
+            done = self._read_answer(response, item)
+            if done is not None:
+                yield item
+                for note in done:
+                    yield note
+                for req in self._follow_many(item.links):
+                    yield req
+                return
         if kind == "attachment" or not _looks_html(item.content_type, response.body):
             await self._parse_into(item)
             yield item
@@ -261,14 +298,26 @@ class ReportsSpider(scrapy.Spider):
         doc = parse_html(text)
         links = extract_links(doc, response.url)
         notes: list[PageItem] = []
+        # the URL as asked keeps its fragment (gkmlpt names its category there); Scrapy's drops it
+        asked = response.request.url
+        call = ApiCall.from_dict(response.meta["call"]) if response.meta.get("call") else None
+        found = listings.inspect(asked if urldefrag(asked)[0] == response.url else response.url, text, doc, call) \
+            if kind in ("start", "nav", "listing") else None
+        if response.meta.get("playwright") and kind in ("start", "nav", "listing"):
+            found.extend(xhr_json.from_captures(response.url, await self.captures.take(response.url), links))
+        if found:
+            claimed = {urldefrag(c.url)[0] for c in found.calls}  # fetched as calls, not again as links
+            links = [lk for lk in links if lk[0] not in claimed] + found.links
         specs = self._classify(kind, response.url, links, text, response.meta, notes)
+        if found:
+            specs += self._family_specs(found, response.url, response.meta, notes, self._session_cookies(response))
         title = page_title(doc)
         if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
             await self._parse_into(item)
             if kind == "start":
                 specs += [[u, "attachment", {}] for u, _ in links
                           if self.allowed_hosts.allows(u) and classify.is_attachment_url(u)]
-        elif kind in ("start", "nav", "listing") and self._wants_render(response, specs):
+        elif kind in ("start", "nav", "listing") and self._wants_render(response, specs, found, title):
             self.ctx.counters["rendered"] += 1
             specs.append([response.url, kind, {**self._carry(response.meta), "render": True}])
         item.links = specs
@@ -278,13 +327,93 @@ class ReportsSpider(scrapy.Spider):
         for req in self._follow_many(specs):
             yield req
 
-    def _wants_render(self, response: Any, specs: list) -> bool:
-        if self.js_mode == "off" or response.meta.get("playwright"):
+    async def _on_browser_response(self, response: Any) -> None:
+        """scrapy-playwright's page event handler (named in the rendering request's meta)."""
+        await self.captures.on_response(response)
+
+    def _read_answer(self, response: Any, item: PageItem) -> list | None:
+        """A listing API answer: its entries and further calls as the item's links (and the notes
+        to store), or None when the answer is an HTML listing page to read as one."""
+        call = ApiCall.from_dict(response.meta["call"])
+        text, _enc = decode_html(response.body, item.content_type)
+        text = text.lstrip("\ufeff")  # a BOM before JSON
+        try:
+            found = listings.answer(call, response.url, response.body, text)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            item.error = f"listing answer not understood ({call.family}): {type(e).__name__}: {e}"[:500]
+            self.ctx.discovery_errors.append(item.url)
+            return []
+        if found.html:
+            return None
+        notes: list[PageItem] = []
+        specs = self._classify("listing", item.url, found.links, "", response.meta, notes)
+        item.links = specs + self._family_specs(found, item.url, response.meta, notes, self._session_cookies(response))
+        return notes
+
+    @staticmethod
+    def _session_cookies(response: Any) -> str:
+        return listings.session_cookies(response.request.headers.get(b"Cookie"),
+                                        response.headers.getlist(b"Set-Cookie"))
+
+    def _family_specs(self, found: "listings.Found", page_url: str, meta: dict[str, Any], notes: list,
+                      cookies: str = "") -> list[list]:
+        """Follow specs for what a CMS family found beyond plain links: declared pages (counted by
+        the site: capped like TRS createPageHTML) and API calls (a chain without a declared count,
+        like ASP.NET postbacks, spends the column's pager budget)."""
+        pages = meta.get("pages", 0)
+        column = meta.get("column") or page_url
+        specs: list[list] = []
+        if meta.get("kind") == "nav":  # a 信息公开 section: its own lists are not paged through
+            found = listings.Found(calls=[c for c in found.calls if c.state.get("to_column")])
+        for u in found.pages:
+            if u != page_url and self.allowed_hosts.allows(u):
+                specs.append([u, "listing", {"pages": pages + 1, "trs": True, "column": column}])
+        for c in found.calls:
+            if not self.allowed_hosts.allows(c.url):
+                continue
+            if cookies and host_key(c.url) == host_key(page_url) and "Cookie" not in c.headers:
+                c.headers["Cookie"] = cookies
+            if not c.declared and not (pages < self.max_listing_pages
+                                       and self._column_budget(column, c.key, notes, page_url)):
+                continue
+            if c.declared and not self._declared_budget(column, c.key, notes):
+                continue
+            specs.append([c.key, c.kind, {"pages": pages + 1, "column": column, "call": c.to_dict()}])
+        return specs
+
+    def _declared_budget(self, column: str, key: str, notes: list) -> bool:
+        """API pages a family declares for one column: at most NIANBAO_MAX_TRS_PAGES (a count of a
+        million is a trap or a mistake); the cap is recorded as an error of the column."""
+        pages = self._api_pages.setdefault(column, set())
+        if key in pages:
+            return True  # already counted: a second link to it costs nothing more
+        n = len(pages)
+        if n < self.max_trs_pages:
+            pages.add(key)
+            return True
+        if n == self.max_trs_pages:
+            pages.add("")  # the cap is recorded once
+            notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
+                                  error=f"listing page cap reached: the column's listing API declares more than "
+                                        f"{self.max_trs_pages} pages, the first {self.max_trs_pages} fetched "
+                                        f"(NIANBAO_MAX_TRS_PAGES)"[:500], portal=self._portal(column)))
+        return False
+
+    def _wants_render(self, response: Any, specs: list, found: Any = None, title: str = "") -> bool:
+        if self.js_mode == "off" or response.meta.get("playwright") or response.meta.get("call"):
             return False
         if host_label(response.url) in self.js_hosts and response.meta.get("kind") == "listing":
             return True
         useful = [s for s in specs if s[1] in ("detail", "attachment", "listing")]
-        return not useful
+        if not useful:
+            return True
+        # a report column (or a start URL titled as one) showing no entry at all while its script
+        # asks for data (an XHR-fed list beside links to other columns); not one a family reads
+        kind = response.meta.get("kind")
+        column = kind == "listing" or (kind == "start" and classify.is_column_link(re.split(r"[_|-]", title)[0], ""))
+        return (column and not (found and found.family)
+                and not any(s[1] in ("detail", "attachment") for s in specs)
+                and bool(_XHR_HINT.search(response.body)))
 
     @staticmethod
     def _carry(meta: dict[str, Any]) -> dict[str, Any]:
@@ -358,6 +487,11 @@ class ReportsSpider(scrapy.Spider):
                 continue
             seen.add(url)
             if not self.allowed_hosts.allows(url):
+                if (kind == "detail" or classify.is_report_title(label)) and classify.is_attachment_url(url) \
+                        and self.sibling_hosts.allows(url):
+                    # the body's file server: the address check still applies (HostGuardMiddleware)
+                    specs.append([url, "attachment", {"title": label, "sibling": True}])
+                    continue
                 self._refuse_link(url, page_url, notes)
                 continue
             if classify.is_skipped_url(url):

@@ -1,0 +1,78 @@
+"""Hanweb's newer jpaas sites (浙江、江苏、国家部委: mofcom, miit, samr …).
+
+The column page is a shell with a page-building unit script:
+`<script src="…/AuthorizedRead/unitbuild.js" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
+queryData="{'webId':'…','tplSetId':'…','pageType':'column','tagId':'当前栏目list','editType':'null','pageId':'…'}">`.
+The script GETs that unit URL with queryData, `parseType=bulidstatic` (sic) and
+`paramJson={"pageNo":N,"pageSize":15}`; the answer is `{"success": true, "data": {"html": "<ul>…</ul>"}}`,
+the list's markup. No count is declared: pages are asked one after the other until one comes
+back empty (or repeats the previous one), within the column's pager budget.
+
+Detected by: a script element with a `queryData` attribute naming a webId and a pageId (or the
+unit URL in the page).
+"""
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from urllib.parse import urlencode, urljoin
+
+from crawler import classify
+from crawler.listings.base import ApiCall, Found, Page, fragment_links, looks_like_column
+
+NAME = "jpaas"
+UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+PAGE_SIZE = 15
+_SCRIPT = re.compile(r"<script\b[^>]*\bquerydata\s*=\s*(\"[^\"]*\"|'[^']*')[^>]*>", re.I | re.S)
+_URL_ATTR = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def unit_call(unit_url: str, query: dict, page: int, referer: str, size: int = PAGE_SIZE,
+              previous: str = "") -> ApiCall:
+    params = dict(query, parseType=query.get("parseType", "bulidstatic"),
+                  paramJson=json.dumps({"pageNo": page, "pageSize": size}, separators=(",", ":")))
+    if "pageNo" in query:  # some units take the page as a parameter of its own (mofcom)
+        params["pageNo"] = str(page)
+    return ApiCall(NAME, unit_url + "?" + urlencode(params), declared=False, headers={"Referer": referer},
+                   state={"unit": unit_url, "query": query, "page": page, "size": size, "referer": referer,
+                          "previous": previous})
+
+
+def inspect(page: Page) -> Found | None:
+    if "queryData" not in page.text and "querydata" not in page.text and "QUERYDATA" not in page.text:
+        return None
+    found = Found()
+    for m in _SCRIPT.finditer(page.text):
+        raw = htmllib.unescape(m.group(1)[1:-1])
+        try:
+            query = json.loads(raw.replace("'", '"'))
+        except ValueError:
+            continue
+        if not isinstance(query, dict) or not {"webId", "pageId"} <= query.keys():
+            continue
+        url = _URL_ATTR.search(m.group(0))
+        unit = urljoin(page.url, url.group(1) if url and "build/unit" in url.group(1) else UNIT)
+        query = {k: str(v) for k, v in query.items()}
+        size = int(query["pageSize"]) if str(query.get("pageSize", "")).isdigit() else PAGE_SIZE
+        call = unit_call(unit, query, 1, page.url, size)
+        call.state["column"] = looks_like_column(page)
+        found.calls.append(call)
+        found.family = NAME
+    return found
+
+
+def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    data = json.loads(text)
+    markup = ((data.get("data") or {}).get("html") or "") if isinstance(data.get("data"), dict) else ""
+    st = call.state
+    links = fragment_links(markup, st["referer"]) if markup.strip() else []
+    found = Found(family=NAME, links=links)
+    first = links[0][0] if links else ""
+    reports = any(classify.is_report_title(t) for _, t in links)
+    if links and first != st.get("previous") and (reports or st.get("column")):
+        # a page with new entries (reports, or any on a report column): there may be another
+        nxt = unit_call(st["unit"], st["query"], st["page"] + 1, st["referer"], st["size"], first)
+        nxt.state["column"] = st.get("column")
+        found.calls.append(nxt)
+    return found

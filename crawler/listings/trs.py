@@ -1,0 +1,125 @@
+"""Two TRS WCM listings that `createPageHTML` does not describe.
+
+1. The Fujian provincial platform's "动静结合" lists (平潭, 福建省 departments): the first page
+   is static, the rest come from `POST /fjdzapp/search` (form: channelid, sortfield, classsql
+   "chnlid=1813", page, prepage), answering `{"data"|"docs": [{"doctitle", "chnldocurl"|"docpuburl",
+   "docreltime"}], "pageCount": N}`. The page's script declares them:
+   `listModel({maxStaticIndex: 1, listArgs: {channelid: SiteInfo.searchId, classsql: "chnlid=1813",
+   sortfield: …}, pagebar: {prepage: 10, recordCount: '20'}})`. `SiteInfo.searchId` lives in one
+   of the site's scripts; when the page does not name it, those scripts (same host) are read
+   once each until one does.
+   Detected by: `listArgs` with a `classsql` in the page (see tests/portals/real/pingtan_*).
+2. The older pager written by `document.write` from `var countPage = N` (and `currentPage`,
+   links `index_" + nextPage + ".html"`): pages index.html, index_1.html … index_{N-1}.html.
+   Detected by: `var countPage = N` together with `document.write`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from urllib.parse import urljoin, urlsplit
+
+from crawler.listings.base import ApiCall, Found, Page, entry
+
+NAME = "trs"
+_LIST_ARGS = re.compile(r"listArgs\s*:\s*\{(.*?)\}", re.S)
+_STR = r"""((?:"[^"]*"|'[^']*')(?:\s*\|\|\s*(?:"[^"]*"|'[^']*'))*)"""
+_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*(\d+)")
+# `"<a href=\"index_" + nextPage + ".html\">下一页</a>"`: the page name and extension
+_NAME_EXT = re.compile(r"""["'](\w+)_["']\s*\+\s*\w+\s*\+\s*["']\.(s?html?)\b""")
+_SEARCH_ID = re.compile(r"""searchId\s*[:=]\s*['"]?(\d+)""")
+_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+\.js)(?:\?[^"']*)?["']""", re.I)
+MAX_SCRIPTS = 6
+
+
+def _value(args: str, name: str) -> str | None:
+    """A listArgs value: a number, or the last non-empty of `"" || "chnlid=1813"`."""
+    m = re.search(name + r"\s*:\s*" + _STR, args)
+    if m:
+        strs = [s[1:-1] for s in re.findall(r""""[^"]*"|'[^']*'""", m.group(1))]
+        return next((s for s in reversed(strs) if s), None)
+    m = re.search(name + r"""\s*:\s*(\d+)""", args)
+    return m.group(1) if m else None
+
+
+def _num(text: str, name: str) -> int | None:
+    m = re.search(name + r"""\s*:\s*['"]?(\d+)""", text)
+    return int(m.group(1)) if m else None
+
+
+def search_calls(page_url: str, args: dict, pages: range) -> list[ApiCall]:
+    root = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
+    calls = []
+    for p in pages:
+        form = {"channelid": args["channelid"], "sortfield": args.get("sortfield") or "-docreltime",
+                "classsql": args["classsql"], "page": str(p), "prepage": str(args["prepage"])}
+        calls.append(ApiCall(NAME, root + "/fjdzapp/search", "POST", form, label=f"{args['classsql']}&page={p}",
+                             headers={"X-Requested-With": "XMLHttpRequest", "Referer": page_url},
+                             state={"kind": "search", "args": args, "page": p, "referer": page_url}))
+    return calls
+
+
+def _pages(args: dict) -> range:
+    first = args["static"] + 1
+    if args.get("records") is None:
+        return range(first, first + 1)  # the first answer says how many there are
+    return range(first, math.ceil(args["records"] / max(args["prepage"], 1)) + 1)
+
+
+def inspect(page: Page) -> Found | None:
+    found = Found()
+    m = _LIST_ARGS.search(page.text) if "listArgs" in page.text else None
+    if m and "classsql" in m.group(1):
+        raw = m.group(1)
+        args = {"classsql": _value(raw, "classsql"), "sortfield": _value(raw, "sortfield"),
+                "channelid": _value(raw, "channelid"),
+                "prepage": _num(page.text, "prepage") or 15, "records": _num(page.text, "recordCount"),
+                "static": _num(page.text, "maxStaticIndex") or 0}
+        if not args["channelid"]:
+            sid = _SEARCH_ID.search(page.text)
+            args["channelid"] = sid.group(1) if sid else None
+        if args["classsql"]:
+            found.family = NAME
+            if args["channelid"]:
+                found.calls += search_calls(page.url, args, _pages(args))
+            else:  # SiteInfo.searchId is defined in one of the site's scripts
+                host = urlsplit(page.url).netloc
+                srcs = [urljoin(page.url, s) for s in _SCRIPT_SRC.findall(page.text)]
+                srcs = [s for s in srcs if urlsplit(s).netloc == host][:MAX_SCRIPTS]
+                found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
+                                for s in srcs]
+    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text else None
+    if cp and "document.write" in page.text:
+        # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
+        ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
+        path = urlsplit(page.url).path
+        name, ext = (ne.group(1), ne.group(2)) if ne else ("index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html"))
+        n = min(int(cp.group(1)), 500)
+        found.pages += [urljoin(page.url, f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}") for i in range(n)]
+        found.family = NAME
+    return found
+
+
+def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
+    found = Found(family=NAME)
+    if call.state["kind"] == "siteinfo":
+        sid = _SEARCH_ID.search(text)
+        if sid:
+            args = dict(call.state["args"], channelid=sid.group(1))
+            found.calls += search_calls(call.state["page_url"], args, _pages(args))
+        return found
+    data = json.loads(text)
+    docs = data.get("data") or data.get("docs") or []
+    for d in docs if isinstance(docs, list) else []:
+        e = entry(d.get("chnldocurl") or d.get("docpuburl") or d.get("url"), d.get("doctitle") or d.get("title"),
+                  call.state["referer"])
+        if e:
+            found.links.append(e)
+    args = call.state["args"]
+    if args.get("records") is None and call.state["page"] == args["static"] + 1:
+        count = data.get("pageCount") or data.get("pagecount") or data.get("totalPage")
+        if count is None and data.get("total") is not None:
+            count = math.ceil(int(data["total"]) / max(args["prepage"], 1))
+        found.calls += search_calls(call.state["referer"], args, range(call.state["page"] + 1, int(count or 0) + 1))
+    return found
