@@ -5,7 +5,7 @@ from parsers.checks import run_checks
 from parsers.chrome import site_facts, strip_chrome
 from parsers.classify import is_notice_title, looks_like_report
 from parsers.metadata import read_metadata
-from parsers.model import Document, ParseError, Report
+from parsers.model import Check, Document, Doubt, ParseError, Report
 from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
 from parsers.tables.text_rows import rows_from_text
 
@@ -36,6 +36,24 @@ def choose_template(tables: Tables, year: int | None) -> str:
     return "2021"
 
 
+def table_doubts(tables: Tables, table3, table4, checks: list[Check]) -> list[Doubt]:
+    """The matcher's doubts, plus positions the arithmetic does not confirm: cells placed by
+    position alone (a row cut short, a slot count other than the template's) are taken as
+    right while every check over their table holds, and as doubt once one fails."""
+    doubts = list(tables.doubts)
+    failed = {c.rule for c in checks if not c.ok}
+    if tables.unsure_rows and failed & {"t3_balance", "t3_results_sum", "t3_row_total"}:
+        kind = "no_header" if tables.t3_headerless_grid else "placed_by_position"
+        doubts.append(Doubt(kind, "table3", "cells of " + ", ".join(tables.unsure_rows)
+                            + " placed by position; the table's checks fail"))
+    if table4 is not None and tables.t4_unsure and "t4_total" in failed:
+        doubts.append(Doubt("placed_by_position", "table4",
+                            "figures not printed as one row of 15; the totals fail"))
+    if table3 is not None and not {"total_processed", "carried_forward"} & set(tables.table3 or {}):
+        doubts.append(Doubt("table_cut_short", "table3", "neither (七)总计 nor 四、结转下年度 was found"))
+    return doubts
+
+
 def build_report(doc: Document) -> Report:
     tables = read_tables(doc)
     text = strip_chrome(doc.text)
@@ -61,11 +79,14 @@ def build_report(doc: Document) -> Report:
         table2, table4 = tables.table2, tables.table4
         if not has_tables:
             notes.append("no standard tables found")
+    checks = run_checks(table3, table4, md.year, md.published, md.agency_kind)
+    doubts = list(doc.doubts)
+    if template != "legacy":
+        doubts += table_doubts(tables, table3, table4, checks)
     return Report(
         url=doc.url, title=md.title, year=md.year, agency=md.agency, published=md.published,
         template=template, text=text, site=site_facts(raw, doc.meta),
         table2=table2, table3=table3, table4=table4,
-        checks=run_checks(table3, table4, md.year, md.published, md.agency_kind),
-        notes=notes, format=doc.format, agency_kind=md.agency_kind,
-        doubts=list(doc.doubts),
+        checks=checks, notes=notes, format=doc.format, agency_kind=md.agency_kind,
+        doubts=doubts,
     )

@@ -43,6 +43,7 @@ class Tables:
     # table's (cut short or padded): right only if the table's arithmetic says so (report.py)
     unsure_rows: list[str] = field(default_factory=list)
     t4_unsure: bool = False  # table 4's figures did not come as one row of 15
+    t3_headerless_grid: bool = False  # table 3 came from a grid whose column header was not read
 
 
 def _logical(cells: Row) -> list[tuple[int, str]]:
@@ -151,6 +152,7 @@ class _T3Header:
         self.by_grid: dict[int, dict[str, tuple[int, int]]] = {}
         self.last: Optional[tuple[int, int]] = None  # (grid, width) of the last header seen
         self.pending: dict[int, dict[str, tuple[int, int]]] = {}  # header pieces not yet enough
+        self.missing = False  # a grid's table-3 rows were read without a header
 
     def for_row(self, row: TableRow) -> Optional[dict[str, tuple[int, int]]]:
         """The row's own grid's header; else, for a continuation table cut by a page break,
@@ -255,6 +257,8 @@ def _t3_values(row: TableRow, values: list[tuple[int, str]], header: _T3Header) 
     picked = _values_by_header(values, hdr, T.T3_COLUMNS) if hdr else None
     if picked is not None:
         return _Printed({}, picked, "", row.grid)
+    if row.grid >= 0 and not hdr:
+        header.missing = True
     texts = [t for _, t in values]
     if len(texts) <= 7:
         return _Printed({}, texts, "", row.grid, unsure=len(texts) < 7 and any(
@@ -289,6 +293,7 @@ def _resolve_windows(printed: list[_Printed], out: Tables, where: dict[int, str]
             right = len(p.texts) - 7
             if ends == {7} and right in p.windows:
                 choice = right
+                p.unsure = True
         if choice is None:
             out.doubts.append(Doubt("column_ambiguous", f"table3.{where.get(i, '?')}",
                                     f"{len(p.windows)} column readings fit equally; cells left null"))
@@ -356,6 +361,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
     for key, p in t3_raw.items():
         if p.unsure:
             out.unsure_rows.append(key)
+    out.t3_headerless_grid = header.missing
 
     if t2_raw:
         layout = "2021" if layout_votes["2021"] > layout_votes["2019"] else "2019"
