@@ -252,6 +252,16 @@ class _Printed:
     unsure: bool = False  # placed by position with a slot count other than the template's
 
 
+def _join_fragment(p: "_Printed", fragment: str, group: str) -> None:
+    """A label-only row right after a row whose label named no key: if the two labels together
+    name one ("4.保护第三" + "方合法权益"), the row above is that key, surely."""
+    if EXACT in p.scores.values():
+        return
+    key = _t3_key([p.label + fragment], group)
+    if key:
+        p.scores, p.label = {key: EXACT}, p.label + fragment
+
+
 def _t3_values(row: TableRow, values: list[tuple[int, str]], header: _T3Header) -> _Printed:
     hdr = header.for_row(row)
     picked = _values_by_header(values, hdr, T.T3_COLUMNS) if hdr else None
@@ -312,6 +322,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
     header = _T3Header()
     state = "t2"
     group = ""
+    fragment = ""  # a label-only row in table 3: maybe the first half of the next row's label
     layout_votes = {"2019": 0, "2021": 0}
 
     for row in rows:
@@ -334,10 +345,21 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 scores = _t3_scores(labels, group_here)
             best = max(scores, key=scores.get) if scores else None
             opens = best in _T3_OPENERS and scores[best] >= SURE
+            if state == "t3" and t3_rows and not printed and not exact:
+                # the rest of a label cut by a page break or wrapped into a row of its own
+                _join_fragment(t3_rows[-1], labels[-1], group)
+            if state == "t3" and not exact and fragment and printed:
+                joined_key = _t3_key([fragment + labels[-1]], group_here)
+                if joined_key:  # "4.保护第三" on one page, "方合法权益" and its figures on the next
+                    scores, best = {joined_key: EXACT}, joined_key
+            fragment = labels[-1] if (state == "t3" and not printed and not exact) else ""
             if best and not bare_header and (state == "t3" or opens):
                 state, group = "t3", group_here
                 p = _t3_values(row, values, header)
-                p.scores, p.label = scores, labels[-1]
+                # a row with no figure yields its key to a row with figures (a label cut by a
+                # page break: "2.没有现成信息需" alone, "要另行制作" with the figures)
+                p.scores = scores if printed else {k: v * 0.75 for k, v in scores.items()}
+                p.label = labels[-1]
                 t3_rows.append(p)
                 if best == "carried_forward":
                     state = "t4"
@@ -408,7 +430,7 @@ def _placed(printed: list[_Printed], keys: list[Optional[str]], table: str, out:
             continue
         placed[key] = p
         score = p.scores.get(key, 0.0)
-        if score < EXACT:
+        if score < 1.0:  # not a key phrase (those score EXACT, or 0.75 × EXACT on a blank row)
             if score >= SURE:
                 out.notes.append(f"{table}.{key}: label {p.label!r} matched by similarity ({score:.2f})")
             else:
@@ -428,6 +450,9 @@ def _placed(printed: list[_Printed], keys: list[Optional[str]], table: str, out:
 def complete_table3(found: Table, template: str, notes: list[str]) -> Table:
     """All of the template's rows in canonical order; rows it did not print are null."""
     keys = list(T.t3_row_keys(template))
+    if "other_handling" in found and not set(T.T3_OTHER_2021) & set(found):
+        # (六) printed as one row: the 2021 template's three items were never printed apart
+        keys = [k for k in keys if k not in T.T3_OTHER_2021]
     for extra in found:
         if extra not in keys:
             keys.insert(keys.index("total_processed"), extra)
