@@ -153,6 +153,7 @@ class _T3Header:
         self.last: Optional[tuple[int, int]] = None  # (grid, width) of the last header seen
         self.pending: dict[int, dict[str, tuple[int, int]]] = {}  # header pieces not yet enough
         self.missing = False  # a grid's table-3 rows were read without a header
+        self.widths: dict[int, int] = {}  # grid → slots per header row
 
     def for_row(self, row: TableRow) -> Optional[dict[str, tuple[int, int]]]:
         """The row's own grid's header; else, for a continuation table cut by a page break,
@@ -162,6 +163,11 @@ class _T3Header:
         if self.last and row.grid > self.last[0] and len(row.cells) == self.last[1]:
             return self.by_grid[self.last[0]]
         return None
+
+    def width_for(self, row: TableRow) -> int:
+        if row.grid in self.by_grid:
+            return self.widths.get(row.grid, len(row.cells))
+        return self.last[1] if self.last else len(row.cells)
 
     def see(self, row: TableRow) -> bool:
         """Remember a table-3 column header row; True if the row is one.
@@ -180,6 +186,7 @@ class _T3Header:
             return False
         previous = self.pending.get(row.grid, {}) if row.grid not in self.by_grid else dict(self.by_grid[row.grid])
         previous.update(intervals)
+        self.widths[row.grid] = len(row.cells)
         if len(previous) >= 5 and "natural_person" in previous:
             self.by_grid[row.grid] = previous
             self.pending.pop(row.grid, None)
@@ -208,13 +215,16 @@ def _t3_scores(labels: list[str], group: str) -> dict[str, float]:
     """Similarity of the row's own label to every template row; a row whose group marker
     disagrees with the key's group scores less."""
     own = own_label(labels[-1])
-    if len(own) < 2:
+    if not own:
         return {}
+    marked = _GROUP_MARK.search(unicodedata.normalize("NFKC", labels[-1]))
     out = {}
     for key, text in T.T3_LABELS.items():
         s = similarity(own, text)
         if group and T.T3_GROUP_OF.get(key) and T.T3_GROUP_OF[key] != group:
             s *= 0.8
+        elif marked and T.T3_GROUP_OF.get(key) == marked.group(1):
+            s = min(0.99, s + 0.15)  # its own (七) mark backs "总" up as (七)总计
         if s >= WEAK:
             out[key] = s
     return out
@@ -266,7 +276,10 @@ def _t3_values(row: TableRow, values: list[tuple[int, str]], header: _T3Header) 
     hdr = header.for_row(row)
     picked = _values_by_header(values, hdr, T.T3_COLUMNS) if hdr else None
     if picked is not None:
-        return _Printed({}, picked, "", row.grid)
+        # a row narrower or wider than its header lost or gained a slot: the header's columns
+        # no longer say for sure which figure is whose
+        short = len(row.cells) != header.width_for(row) or sum(t is not None for t in picked) < 7
+        return _Printed({}, picked, "", row.grid, unsure=short)
     if row.grid >= 0 and not hdr:
         header.missing = True
     texts = [t for _, t in values]
@@ -353,6 +366,8 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 if joined_key:  # "4.保护第三" on one page, "方合法权益" and its figures on the next
                     scores, best = {joined_key: EXACT}, joined_key
             fragment = labels[-1] if (state == "t3" and not printed and not exact) else ""
+            if state == "t3":
+                group = group_here  # a group heading on a row of its own: "（五）不予处理"
             if best and not bare_header and (state == "t3" or opens):
                 state, group = "t3", group_here
                 p = _t3_values(row, values, header)
