@@ -173,8 +173,7 @@ def fixtures():
         expected = json.loads(exp.read_text(encoding="utf-8"))
         if expected.get("not_a_report"):
             continue
-        src = next(p for p in exp.parent.glob(exp.name.replace(".expected.json", ".*")) if not p.name.endswith(".json")
-                   and not p.name.endswith(".txt") or p.suffix in (".pdf", ".docx"))
+        src = exp.with_name(expected.get("source_file") or exp.name.replace(".expected.json", ".html"))
         report = parsers.parse_bytes(src.read_bytes(), url=expected["url"])
         yield _outcome(f"fixture:{exp.parent.name}", exp.name, report, expected)
 

@@ -201,6 +201,9 @@ def _t3_key(labels: list[str], group: str) -> Optional[str]:
     last = labels[-1]
     own = own_label(last)
     key = _match_spec(own, T.T3_ROW_SPECS) or _match_spec(last, T.T3_ROW_SPECS)
+    if not key and len(labels) > 1:
+        # a label a PDF-to-text tool cut over two cells: "缴纳费用、" | "行政机关不再处理其政"
+        key = _match_spec("".join(labels[-2:]), T.T3_ROW_SPECS)
     if key:
         return key
     last_key = label_key(last)
@@ -246,6 +249,8 @@ def _group_of(labels: list[str], current: str) -> str:
     return current
 
 
+_UNLABELLED = 0.6  # score of a row without label for any key: fills a gap, never beats a label
+
 _T3_OPENERS = ("new_received", "carried_over", "granted", "partially_granted")
 _HEADER_WORDS = {lb for labels in T.T3_COLUMN_LABELS.values() for lb in labels} | {"申请人情况"}
 
@@ -260,6 +265,7 @@ class _Printed:
     grid: int
     windows: list[int] = field(default_factory=list)  # table 3: candidate offsets, when ambiguous
     unsure: bool = False  # placed by position with a slot count other than the template's
+    unlabelled: bool = False  # no label printed beside the figures: placed by order alone
 
 
 def _join_fragment(p: "_Printed", fragment: str, group: str) -> None:
@@ -332,6 +338,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
     t2_rows: list[_Printed] = []
     t3_rows: list[_Printed] = []
     t4_raw: Optional[list[Optional[str]]] = None
+    t4_part = False  # table 4 came as a row of 5 (or 10) figures: the next group's may follow
     header = _T3Header()
     state = "t2"
     group = ""
@@ -379,6 +386,13 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 if best == "carried_forward":
                     state = "t4"
                 continue
+        if state == "t3" and not labels and 7 <= len(values) <= 8 and printed:
+            # figures whose label a PDF-to-text tool put on another line: only the order of
+            # the rows around them can place them (any free key scores the same)
+            p = _t3_values(row, values, header)
+            p.scores, p.label, p.unlabelled = {k: _UNLABELLED for k in T.T3_ALIGN_ORDER if k != "other_handling"}, "", True
+            t3_rows.append(p)
+            continue
         if state == "t2" and labels and values:
             t2_key = _match_spec(labels[-1], T.T2_ROW_SPECS)
             scores = {t2_key: EXACT} if t2_key else (_t2_scores(labels[-1]) if printed else {})
@@ -387,11 +401,22 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 continue
         if state == "t3" and any("行政复议" in k for k in label_keys):
             state = "t4"
+        texts = [t for _, t in values]
+        while texts and is_blank(texts[-1]) and len(texts) > 5:
+            texts.pop()  # the empty slot after a trailing bar
+        if t4_part and printed and not labels and len(texts) == 5:
+            t4_raw += texts  # table 4 printed group by group: 行政复议, then each 行政诉讼
+            t4_part = len(t4_raw) < 15
+            continue
+        if printed:
+            t4_part = False  # header rows between the groups keep it open; other figures close it
         if t4_raw is None and printed and (
                 (state == "t4" and len(values) >= 5) or (t3_rows and not labels and len(values) >= 10)):
             t4_raw = [t for _, t in values]
+            if len(texts) in (5, 10) and not labels:
+                t4_raw, t4_part = texts, True
 
-    t2_raw = _place(t2_rows, T.T2_ALIGN_ORDER, "table2", out)
+    t2_raw = _place_t2(t2_rows, out)
     t3_keys = align([Candidate(p.scores) for p in t3_rows], T.T3_ALIGN_ORDER)
     _resolve_windows(t3_rows, out, {i: k for i, k in enumerate(t3_keys) if k})
     t3_raw = _placed(t3_rows, t3_keys, "table3", out)
@@ -432,6 +457,23 @@ def match_tables(rows: list[TableRow]) -> Tables:
     return out
 
 
+def _place_t2(printed: list[_Printed], out: Tables) -> dict[str, _Printed]:
+    """Table 2's key phrases are unique and its parts may come in any order (a text copy puts
+    "行政许可 97" lines before the pipe table of 规章): phrase rows are placed as found, the
+    others aligned by order among the keys left."""
+    placed: dict[str, _Printed] = {}
+    rest = []
+    for p in printed:
+        key = next((k for k, v in p.scores.items() if v >= EXACT), None)
+        if key and key not in placed:
+            placed[key] = p
+        elif not key:
+            rest.append(p)
+    order = tuple(k for k in T.T2_ALIGN_ORDER if k not in placed)
+    placed.update(_place(rest, order, "table2", out))
+    return placed
+
+
 def _place(printed: list[_Printed], order: tuple[str, ...], table: str, out: Tables) -> dict[str, _Printed]:
     keys = align([Candidate(p.scores) for p in printed], order)
     return _placed(printed, keys, table, out)
@@ -445,6 +487,10 @@ def _placed(printed: list[_Printed], keys: list[Optional[str]], table: str, out:
             continue
         placed[key] = p
         score = p.scores.get(key, 0.0)
+        if p.unlabelled:
+            p.unsure = True  # right only if the table's arithmetic says so (report.py)
+            out.notes.append(f"{table}.{key}: figures printed without their label, placed by row order")
+            continue
         if score < 1.0:  # not a key phrase (those score EXACT, or 0.75 × EXACT on a blank row)
             if score >= SURE:
                 out.notes.append(f"{table}.{key}: label {p.label!r} matched by similarity ({score:.2f})")

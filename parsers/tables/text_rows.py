@@ -30,10 +30,17 @@ def _table_zone(lines: list[str]) -> list[str]:
     return lines[start:]
 
 
+# "行政许可 97": a table-2 row a PDF-to-text tool wrote as a line of text beside the pipe tables
+_LABEL_AND_FIGURE = re.compile(r"^([^\d|（(]{2,20})[ \t\u3000]+([\d,]+(?:\.\d+)?)$")
+
+
 def pipe_rows(lines: list[str]) -> list[Row]:
     rows: list[Row] = []
     for line in lines:
         if "|" not in line:
+            m = _LABEL_AND_FIGURE.match(line.strip())
+            if m:
+                rows.append([m.group(1).strip(), m.group(2)])
             continue
         cells = [c.strip() for c in _PIPE_ROW.split(line)]
         if line.lstrip().startswith("|"):
