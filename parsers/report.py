@@ -6,6 +6,7 @@ from parsers.chrome import site_facts, strip_chrome
 from parsers.classify import is_notice_title, looks_like_report
 from parsers.metadata import read_metadata
 from parsers.model import Check, Document, Doubt, ParseError, Report
+from parsers.tables import templates as T
 from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
 from parsers.tables.text_rows import rows_from_text
 
@@ -36,13 +37,25 @@ def choose_template(tables: Tables, year: int | None) -> str:
     return "2021"
 
 
+def _rows_checked(check: Check) -> set[str]:
+    """The table-3 rows whose cells a check adds up."""
+    if check.rule == "t3_balance":
+        return {"new_received", "carried_over", "total_processed", "carried_forward"}
+    if check.rule == "t3_results_sum":
+        return set(T.T3_RESULT_ROWS) | {"total_processed"}
+    if check.rule == "t3_row_total":
+        return {check.where}
+    return set()
+
+
 def table_doubts(tables: Tables, table3, table4, checks: list[Check]) -> list[Doubt]:
     """The matcher's doubts, plus positions the arithmetic does not confirm: cells placed by
     position alone (a row cut short, a slot count other than the template's) are taken as
-    right while every check over their table holds, and as doubt once one fails."""
+    right while every check over their cells holds, and as doubt once one fails."""
     doubts = list(tables.doubts)
     failed = {c.rule for c in checks if not c.ok}
-    if tables.unsure_rows and failed & {"t3_balance", "t3_results_sum", "t3_row_total"}:
+    unsure = set(tables.unsure_rows)
+    if unsure and any(unsure & _rows_checked(c) for c in checks if not c.ok):
         kind = "no_header" if tables.t3_headerless_grid else "placed_by_position"
         doubts.append(Doubt(kind, "table3", "cells of " + ", ".join(tables.unsure_rows)
                             + " placed by position; the table's checks fail"))

@@ -18,6 +18,8 @@ from parsers.model import DOUBT_KINDS
 
 from conftest import SEEDS
 
+REAL = __import__("pathlib").Path(__file__).parent / "fixtures" / "real"
+
 # generated layouts covering every CMS, template, header shape and label-column count of
 # tests/layouts in the first seeds; each also damaged five ways
 GENERATED = range(24)
@@ -112,3 +114,40 @@ def test_docx_numbering_lost_reaches_the_report():
 def test_every_doubt_kind_is_declared(outcomes):
     kinds = {k for o in outcomes for k, _ in o.doubts}
     assert kinds and kinds <= set(DOUBT_KINDS)
+
+
+def test_a_real_text_copy_that_lost_a_table2_column_is_doubted_where_it_lost_it():
+    """上海市人民政府办公厅 2025, as a PDF-to-text tool left it (tests/fixtures/real/
+    shanghai_office_2025.provenance.txt): labels on other lines than their figures, group labels
+    cut over two cells, and table 2's 本年废止件数 column gone from both of its pipe rows."""
+    from parsers.tables.templates import T3_COLUMNS, T4_FIELDS, T4_GROUPS
+
+    report = parsers.parse_path(REAL / "shanghai_office_2025.txt")
+    t3 = {
+        "new_received": [1259, 36, 0, 0, 0, 0, 1295], "carried_over": [170, 15, 0, 0, 4, 0, 189],
+        "granted": [201, 5, 0, 0, 0, 0, 206], "partially_granted": [2, 0, 0, 0, 0, 0, 2],
+        "denied_state_secret": [4, 0, 0, 0, 0, 0, 4], "denied_prohibited_by_law": [0] * 7,
+        "denied_security_stability": [1, 0, 0, 0, 0, 0, 1], "denied_third_party": [0] * 7,
+        "denied_internal_affairs": [8, 0, 0, 0, 1, 0, 9], "denied_process_info": [1, 0, 0, 0, 0, 0, 1],
+        "denied_enforcement_files": [0] * 7, "denied_inquiry": [5, 0, 0, 0, 0, 0, 5],
+        "unavailable_not_held": [484, 28, 0, 0, 1, 0, 513], "unavailable_needs_creation": [47, 1, 0, 0, 0, 0, 48],
+        "unavailable_unclear": [3, 0, 0, 0, 0, 0, 3], "rejected_petition": [61, 1, 0, 0, 0, 0, 62],
+        "rejected_repeat": [16, 0, 0, 0, 0, 0, 16], "rejected_publication": [1, 0, 0, 0, 0, 0, 1],
+        "rejected_excessive": [1, 0, 0, 0, 0, 0, 1], "rejected_confirmation": [0] * 7,
+        "other_no_correction": [40, 1, 0, 0, 2, 0, 43], "other_fee_unpaid": [0] * 7,
+        "other_misc": [264, 12, 0, 0, 0, 0, 276], "total_processed": [1139, 48, 0, 0, 4, 0, 1191],
+        "carried_forward": [290, 3, 0, 0, 0, 0, 293],
+    }
+    assert report.table3 == {k: dict(zip(T3_COLUMNS, v)) for k, v in t3.items()}
+    t4 = [[40, 0, 10, 5, 55], [2, 0, 4, 6, 12], [6, 0, 9, 7, 22]]
+    assert report.table4 == {g: dict(zip(T4_FIELDS, v)) for g, v in zip(T4_GROUPS, t4)}
+    assert (report.year, report.template) == (2025, "2021")
+    assert all(c.ok for c in report.checks)
+    # what this copy prints for sure in table 2 …
+    assert report.table2["regulations"]["made"] == 22 and report.table2["normative_documents"]["made"] == 34
+    assert [report.table2[k] for k in ("licensing", "punishment", "coercion", "fees")] == [
+        {"decisions": 0}, {"decisions": 0}, {"decisions": 0}, {"amount": 0}]
+    # … and where it cannot be sure: two figures under three columns
+    assert [(d.kind, d.where) for d in report.doubts] == [
+        ("placed_by_position", "table2.regulations"), ("placed_by_position", "table2.normative_documents")]
+    assert report.needs_review

@@ -375,6 +375,12 @@ def match_tables(rows: list[TableRow]) -> Tables:
             fragment = labels[-1] if (state == "t3" and not printed and not exact) else ""
             if state == "t3":
                 group = group_here  # a group heading on a row of its own: "（五）不予处理"
+            if state == "t3" and not best and printed and not bare_header and not any(
+                    "行政复议" in k or "行政诉讼" in k for k in label_keys):
+                # a label like no template row ("行政机关不再处理其政府信息公"): the row order
+                # alone may still place it, a little behind a row printed without a label
+                scores = {k: _UNLABELLED * 0.95 for k in T.T3_ALIGN_ORDER if k != "other_handling"}
+                best = "?"
             if best and not bare_header and (state == "t3" or opens):
                 state, group = "t3", group_here
                 p = _t3_values(row, values, header)
@@ -382,6 +388,7 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 # page break: "2.没有现成信息需" alone, "要另行制作" with the figures)
                 p.scores = scores if printed else {k: v * 0.75 for k, v in scores.items()}
                 p.label = labels[-1]
+                p.unlabelled = best == "?"
                 t3_rows.append(p)
                 if best == "carried_forward":
                     state = "t4"
@@ -437,6 +444,10 @@ def match_tables(rows: list[TableRow]) -> Tables:
                 notes.append(f"table2.{key}: row not found")
             raw = _numbers(t2_raw[key].texts, len(fields), f"table2.{key}", notes) \
                 if key in t2_raw else [None] * len(fields)
+            if key in t2_raw and len(fields) > 1 and 0 < len(t2_raw[key].texts) < len(fields):
+                # "| 规章 | 22 | 235 |" under three headers: which one was left out is unknown
+                out.doubts.append(Doubt("placed_by_position", f"table2.{key}",
+                                        f"{len(t2_raw[key].texts)} figures under {len(fields)} columns"))
             out.table2[key] = dict(zip(fields, _cells_to_numbers(raw, f"table2.{key}", fields, notes)))
         for key in set(t2_raw) - set(spec):
             if any(_figure(t) is not None for t in t2_raw[key].texts):
@@ -489,7 +500,8 @@ def _placed(printed: list[_Printed], keys: list[Optional[str]], table: str, out:
         score = p.scores.get(key, 0.0)
         if p.unlabelled:
             p.unsure = True  # right only if the table's arithmetic says so (report.py)
-            out.notes.append(f"{table}.{key}: figures printed without their label, placed by row order")
+            how = f"label {p.label!r} like no template row" if p.label else "figures printed without their label"
+            out.notes.append(f"{table}.{key}: {how}, placed by row order")
             continue
         if score < 1.0:  # not a key phrase (those score EXACT, or 0.75 × EXACT on a blank row)
             if score >= SURE:

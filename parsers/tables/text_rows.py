@@ -45,6 +45,8 @@ def pipe_rows(lines: list[str]) -> list[Row]:
         cells = [c.strip() for c in _PIPE_ROW.split(line)]
         if line.lstrip().startswith("|"):
             cells = cells[1:]  # trafilatura writes a leading bar
+        if line.rstrip().endswith("|") and len(cells) > 1 and not cells[-1]:
+            cells = cells[:-1]  # … and a trailing one: no cell after it
         rows.append(cells)
     return rows
 
