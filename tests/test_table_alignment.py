@@ -281,3 +281,62 @@ def test_label_cut_across_a_pdf_page_break(cut_key, head, tail):
     assert report.table3 == expected_t3(rows)
     assert report.table4 == expected_t4()
     assert all(c.ok for c in report.checks) and not report.needs_review
+
+
+# --- PDF without rules: tables read from the text layer -------------------------------------------------
+
+def unruled_pdf(rows: dict[str, list]) -> bytes:
+    """A report whose tables were typeset without rules (as some WPS exports are): each row is
+    a line of text, label then figures separated by spaces; table 4 is one line of fifteen
+    figures, most of them 0."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from make_documents import _font
+
+    font = _font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    w, h = A4
+    y = h - 50
+
+    def line(text, size=8):
+        nonlocal y
+        c.setFont(font, size)
+        c.drawString(40, y, text)
+        y -= size + 5
+
+    line("某某县自然资源局2021年政府信息公开工作年度报告", 12)
+    line("二、主动公开政府信息情况")
+    line("信息内容 本年制发件数 本年废止件数 现行有效件数")
+    line("规章 0 0 0")
+    line("行政规范性文件 4 1 17")
+    line("行政许可 1,204")
+    line("行政处罚 57")
+    line("行政强制 0")
+    line("行政事业性收费 0")
+    line("三、收到和处理政府信息公开申请情况")
+    line("自然人 商业企业 科研机构 社会公益组织 法律服务机构 其他 总计")
+    for key, values in rows.items():
+        line(LABELS[key] + " " + " ".join(str(v) for v in values), 6)
+    line("四、政府信息公开行政复议、行政诉讼情况")
+    line("结果维持 结果纠正 其他结果 尚未审结 总计 " * 3, 6)
+    line(" ".join(str(v) for g in T4 for v in g))
+    line("五、存在的主要问题及改进情况")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_pdf_without_rules_keeps_every_printed_zero():
+    rows = figures("2021")
+    report = parsers.parse_bytes(unruled_pdf(rows), "file:///zrzy/2021-unruled.pdf")
+    assert report.table2 == {
+        "regulations": {"made": 0, "repealed": 0, "in_force": 0},
+        "normative_documents": {"made": 4, "repealed": 1, "in_force": 17},
+        "licensing": {"decisions": 1204}, "punishment": {"decisions": 57}, "coercion": {"decisions": 0},
+        "fees": {"amount": 0}}
+    assert report.table3 == expected_t3(rows)
+    assert report.table4 == expected_t4()
+    assert report.table4["litigation_direct"] == {"upheld": 0, "corrected": 0, "other": 0, "pending": 0, "total": 0}
+    assert all(c.ok for c in report.checks) and not report.needs_review

@@ -78,9 +78,31 @@ def cell_per_line_rows(lines: list[str]) -> list[Row]:
     return rows
 
 
+# "4.保护第三方合法权益 1 0 0 0 0 0 1" or "0 1 0 0 1 …": a row as a PDF's text layer gives it
+# when the table had no rules to find, figures separated by spaces
+_SPACED_ROW = re.compile(r"^(\S*?\D)?\s*((?:[\d０-９][\d０-９,.]*\s+){2,}[\d０-９][\d０-９,.]*)$")
+
+
+def spaced_rows(lines: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for line in lines:
+        m = _SPACED_ROW.match(line.strip())
+        single = _LABEL_AND_FIGURE.match(line.strip())
+        if m:
+            label = (m.group(1) or "").strip()
+            rows.append(([label] if label else []) + m.group(2).split())
+        elif single:
+            rows.append([single.group(1).strip(), single.group(2)])
+        elif line.strip():
+            rows.append([line.strip()])
+    return rows
+
+
 def rows_from_text(text: str) -> list[Row]:
     lines = _table_zone(text.splitlines())
     piped = sum(1 for ln in lines if ln.count("|") >= 2)
     if piped >= 5:
         return pipe_rows(lines)
+    if sum(1 for ln in lines if _SPACED_ROW.match(ln.strip())) >= 5:
+        return spaced_rows(lines)
     return cell_per_line_rows(lines)
