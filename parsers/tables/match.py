@@ -308,8 +308,10 @@ def _t3_values(row: TableRow, values: list[tuple[int, str]], header: _T3Header) 
 
 
 def _resolve_windows(printed: list[_Printed], out: Tables, where: dict[int, str]) -> None:
-    """Rows whose blank slots leave their columns open take the offset the other rows of the
-    same grid were read at (their figures decided it); with no such evidence it is doubt."""
+    """Rows whose blank slots leave their columns open (blank label columns on the left, spacer
+    columns on the right, no header): the row arithmetic decides; else, when the grid's other
+    rows came with seven slots after their labels, the extra slots are label columns left blank
+    (taken as such, but unsure: report.py doubts it if a check over the row fails); else doubt."""
     for i, p in enumerate(printed):
         if not p.windows:
             continue
@@ -397,7 +399,8 @@ def match_tables(rows: list[TableRow]) -> Tables:
             # figures whose label a PDF-to-text tool put on another line: only the order of
             # the rows around them can place them (any free key scores the same)
             p = _t3_values(row, values, header)
-            p.scores, p.label, p.unlabelled = {k: _UNLABELLED for k in T.T3_ALIGN_ORDER if k != "other_handling"}, "", True
+            p.scores = {k: _UNLABELLED for k in T.T3_ALIGN_ORDER if k != "other_handling"}
+            p.label, p.unlabelled = "", True
             t3_rows.append(p)
             continue
         if state == "t2" and labels and values:
