@@ -27,10 +27,16 @@ _MARKER = re.compile(r"(?:[(（]\s*[一二三四五六七八九十\d]+\s*[)）]|
                      r"|(?<![\d.])\d{1,2}\s*[、.．](?!\d)|[①②③④⑤⑥⑦⑧⑨])")
 
 
+_REMARK = re.compile(r"[(（][^()（）]{5,}[)）]")
+
+
 def own_label(text: str) -> str:
     """The row's own words: the part after the last numbering marker, folded for comparison
     ("三、本年度办理结果（六）其他处理3.其他" → "其他"; "（三）不予公开1．属于国家秘密" → "属于国家秘密")."""
     s = unicodedata.normalize("NFKC", text or "")
+    # the template's own remarks in brackets: "(区分处理的,只计这一情形,不计其他情形)"
+    bare = _REMARK.sub("", s)
+    s = bare if label_key(bare) else s
     parts = [p for p in _MARKER.split(s) if label_key(p)]
     last = parts[-1] if parts else s
     return label_key(last).replace("其它", "其他")

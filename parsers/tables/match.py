@@ -412,8 +412,8 @@ def match_tables(rows: list[TableRow]) -> Tables:
         if state == "t3" and any("行政复议" in k for k in label_keys):
             state = "t4"
         texts = [t for _, t in values]
-        while texts and is_blank(texts[-1]) and len(texts) > 5:
-            texts.pop()  # the empty slot after a trailing bar
+        if len(texts) in (6, 11, 16) and is_blank(texts[-1]):
+            texts.pop()  # one empty slot too many: a spacer column on the right
         if t4_part and printed and not labels and len(texts) == 5:
             t4_raw += texts  # table 4 printed group by group: 行政复议, then each 行政诉讼
             t4_part = len(t4_raw) < 15
@@ -462,6 +462,8 @@ def match_tables(rows: list[TableRow]) -> Tables:
             raw = _numbers(p.texts, 7, f"table3.{key}", notes)
             out.table3[key] = dict(zip(T.T3_COLUMNS, _cells_to_numbers(raw, f"table3.{key}", T.T3_COLUMNS, notes)))
     if t4_raw is not None:
+        if len(t4_raw) == 16 and is_blank(t4_raw[-1]):
+            t4_raw = t4_raw[:15]
         if len(t4_raw) != 15:
             out.t4_unsure = True
         raw = _numbers(t4_raw, 15, "table4", notes)
