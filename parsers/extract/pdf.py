@@ -143,8 +143,8 @@ def extract_pdf(data: bytes, url: str) -> Document:
         doubts.append(Doubt("unreadable_page", "pdf", f"{failed} of {len(pages)} pages could not be read"))
     if repaired_from:
         doubts.append(Doubt("truncated_source", "pdf", f"damaged file read from qpdf's repair ({repaired_from})"))
-    elif b"%%EOF" not in data[-2048:]:  # a download cut short: later pages may be missing
-        doubts.append(Doubt("truncated_source", "pdf", "no %%EOF at the end of the file"))
+    elif b"%%EOF" not in data[-8192:]:  # a download cut short: later pages may be missing
+        doubts.append(Doubt("truncated_source", "pdf", "no %EOF marker at the end of the file"))
     return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
                     raw_text=text, title_hint=title_hint(text), doubts=doubts)
 
