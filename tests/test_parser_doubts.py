@@ -149,3 +149,43 @@ def test_a_real_text_copy_that_lost_a_table2_column_is_doubted_where_it_lost_it(
     assert [(d.kind, d.where) for d in report.doubts] == [
         ("placed_by_position", "table2.regulations"), ("placed_by_position", "table2.normative_documents")]
     assert report.needs_review
+
+
+def test_a_real_text_copy_with_cells_run_together_is_split_by_its_arithmetic():
+    """平潭综合实验区 2024 as the pingtan archive's page.txt keeps it: every cell of the tables run
+    together ("…申请数量21710000218二、…"). A row's digits are split only where exactly one cut
+    adds up; the one row with no sum to decide it is doubted, not guessed."""
+    from parsers.tables.templates import T3_COLUMNS, T4_FIELDS, T4_GROUPS
+
+    report = parsers.parse_path(REAL / "pingtan_2024_runon.txt")
+    z = [0] * 7
+    t3 = {k: z for k in report.table3}
+    t3.update({
+        "new_received": [217, 1, 0, 0, 0, 0, 218], "granted": [71, 0, 0, 0, 0, 0, 71],
+        "partially_granted": [29, 0, 0, 0, 0, 0, 29], "denied_state_secret": [4, 0, 0, 0, 0, 0, 4],
+        "denied_third_party": [3, 0, 0, 0, 0, 0, 3], "denied_internal_affairs": [32, 0, 0, 0, 0, 0, 32],
+        "unavailable_not_held": [75, 0, 0, 0, 0, 0, 75], "rejected_repeat": [1, 0, 0, 0, 0, 0, 1],
+        "other_no_correction": [1, 0, 0, 0, 0, 0, 1], "other_misc": [1, 1, 0, 0, 0, 0, 2],
+        "total_processed": [217, 1, 0, 0, 0, 0, 218],
+    })
+    assert len(report.table3) == 25
+    assert report.table3 == {k: dict(zip(T3_COLUMNS, v)) for k, v in t3.items()}
+    t4 = [[2, 1, 3, 1, 7], [0, 0, 0, 0, 0], [13, 2, 4, 0, 19]]
+    assert report.table4 == {g: dict(zip(T4_FIELDS, v)) for g, v in zip(T4_GROUPS, t4)}
+    assert report.table2 == {
+        "regulations": {"made": 0, "repealed": 0, "in_force": 0},
+        "normative_documents": {"made": None, "repealed": None, "in_force": None},
+        "licensing": {"decisions": 4529}, "punishment": {"decisions": 1100}, "coercion": {"decisions": 65},
+        "fees": {"amount": 18651.06}}
+    assert all(c.ok for c in report.checks)
+    assert [(d.kind, d.where) for d in report.doubts] == [("column_ambiguous", "table2: 行政规范性文件")]
+
+
+def test_run_together_figures_are_split_only_one_way():
+    from parsers.tables.run_on import split_summed
+
+    assert split_summed("21710000218", 1, 7) == [217, 1, 0, 0, 0, 0, 218]
+    assert split_summed("0000000", 1, 7) == [0] * 7
+    assert split_summed("1111114", 1, 7) is None  # 1+1+1+1+1+1 ≠ 4: no cut adds up
+    assert split_summed("111111111", 1, 7) is None  # no cut at all adds up
+    assert split_summed("21317000001324019", 3, 5) == [2, 1, 3, 1, 7, 0, 0, 0, 0, 0, 13, 2, 4, 0, 19]
