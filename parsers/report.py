@@ -5,8 +5,10 @@ from parsers.checks import run_checks
 from parsers.chrome import site_facts, strip_chrome
 from parsers.classify import is_notice_title, looks_like_report
 from parsers.metadata import read_metadata
-from parsers.model import Document, ParseError, Report
+from parsers.model import Check, Document, Doubt, ParseError, Report
+from parsers.tables import templates as T
 from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
+from parsers.tables.run_on import run_on_rows
 from parsers.tables.text_rows import rows_from_text
 
 
@@ -17,7 +19,31 @@ def read_tables(doc: Document) -> Tables:
         found = match_tables(rows)
         if found.table3 or found.table2:
             return found
-    return match_tables([TableRow(cells=row, grid=-1) for row in rows_from_text(doc.text)])
+    found = match_tables([TableRow(cells=row, grid=-1) for row in rows_from_text(doc.text)])
+    if _any_figure(found.table3) or _any_figure(found.table2):
+        return found
+    return _run_on_tables(doc.text) or found
+
+
+def _any_figure(table) -> bool:
+    return any(v is not None for row in (table or {}).values() for v in row.values())
+
+
+def _run_on_tables(text: str):
+    """Last resort: cells run together without separators, split by the tables' arithmetic."""
+    fields = T.T2_ROWS_2021 if "本年制发件数" in text else T.T2_ROWS_2019
+    t2_fields = {T.T2_LABELS[k].replace("行政规范性文件", "规范性文件"): len(v) for k, v in fields.items()}
+    rows, unsplit = run_on_rows(text, t2_fields)
+    if not rows:
+        return None
+    found = match_tables([TableRow(cells=row, grid=-1) for row in rows])
+    if not (found.table3 or found.table2):
+        return None
+    found.notes.append("table cells printed run together; figures split where the arithmetic allows one way only")
+    for where in unsplit:
+        found.doubts.append(Doubt("column_ambiguous", where, "figures run together; not exactly one way "
+                                  "to split them adds up: left null"))
+    return found
 
 
 def choose_template(tables: Tables, year: int | None) -> str:
@@ -34,6 +60,36 @@ def choose_template(tables: Tables, year: int | None) -> str:
     if year is not None:
         return "2021" if year >= 2021 else "2019" if year >= 2019 else "legacy"
     return "2021"
+
+
+def _rows_checked(check: Check) -> set[str]:
+    """The table-3 rows whose cells a check adds up."""
+    if check.rule == "t3_balance":
+        return {"new_received", "carried_over", "total_processed", "carried_forward"}
+    if check.rule == "t3_results_sum":
+        return set(T.T3_RESULT_ROWS) | {"total_processed"}
+    if check.rule == "t3_row_total":
+        return {check.where}
+    return set()
+
+
+def table_doubts(tables: Tables, table3, table4, checks: list[Check]) -> list[Doubt]:
+    """The matcher's doubts, plus positions the arithmetic does not confirm: cells placed by
+    position alone (a row cut short, a slot count other than the template's) are taken as
+    right while every check over their cells holds, and as doubt once one fails."""
+    doubts = list(tables.doubts)
+    failed = {c.rule for c in checks if not c.ok}
+    unsure = set(tables.unsure_rows)
+    if unsure and any(unsure & _rows_checked(c) for c in checks if not c.ok):
+        kind = "no_header" if tables.t3_headerless_grid else "placed_by_position"
+        doubts.append(Doubt(kind, "table3", "cells of " + ", ".join(tables.unsure_rows)
+                            + " placed by position; the table's checks fail"))
+    if table4 is not None and tables.t4_unsure and "t4_total" in failed:
+        doubts.append(Doubt("placed_by_position", "table4",
+                            "figures not printed as one row of 15; the totals fail"))
+    if table3 is not None and not {"total_processed", "carried_forward"} & set(tables.table3 or {}):
+        doubts.append(Doubt("table_cut_short", "table3", "neither (七)总计 nor 四、结转下年度 was found"))
+    return doubts
 
 
 def build_report(doc: Document) -> Report:
@@ -61,11 +117,14 @@ def build_report(doc: Document) -> Report:
         table2, table4 = tables.table2, tables.table4
         if not has_tables:
             notes.append("no standard tables found")
+    checks = run_checks(table3, table4, md.year, md.published, md.agency_kind)
+    doubts = list(doc.doubts)
+    if template != "legacy":
+        doubts += table_doubts(tables, table3, table4, checks)
     return Report(
         url=doc.url, title=md.title, year=md.year, agency=md.agency, published=md.published,
         template=template, text=text, site=site_facts(raw, doc.meta),
         table2=table2, table3=table3, table4=table4,
-        checks=run_checks(table3, table4, md.year, md.published, md.agency_kind),
-        notes=notes, format=doc.format, agency_kind=md.agency_kind,
-        doubts=list(doc.doubts),
+        checks=checks, notes=notes, format=doc.format, agency_kind=md.agency_kind,
+        doubts=doubts,
     )

@@ -19,10 +19,15 @@ CASES = sorted(list((FIXTURES / "html").glob("*.expected.json")) + list((FIXTURE
 SITE_KEYS = ("icp", "police_record", "site_code", "index_no")
 
 
+def _source(exp_path: pathlib.Path, expected: dict) -> pathlib.Path:
+    """The page beside its expected values: <name>.html, or the file `source_file` names
+    (a text copy, a PDF)."""
+    return exp_path.with_name(expected.get("source_file") or exp_path.name.replace(".expected.json", ".html"))
+
+
 def _load(exp_path: pathlib.Path):
     expected = json.loads(exp_path.read_text(encoding="utf-8"))
-    html_path = exp_path.with_name(exp_path.name.replace(".expected.json", ".html"))
-    return expected, html_path.read_bytes()
+    return expected, _source(exp_path, expected).read_bytes()
 
 
 def _case_id(p: pathlib.Path) -> str:
@@ -74,8 +79,8 @@ def test_html_page(exp_path):
     import parsers
     from parsers.model import ParseError
 
-    html_path = exp_path.with_name(exp_path.name.replace(".expected.json", ".html"))
-    assert html_path.exists(), f"{html_path.name} is missing beside its expected values"
+    expected = json.loads(exp_path.read_text(encoding="utf-8"))
+    assert _source(exp_path, expected).exists(), f"{exp_path.name}: its page is missing beside it"
     expected, data = _load(exp_path)
     if expected.get("not_a_report"):
         with pytest.raises(ParseError, match=expected["error_contains"]):

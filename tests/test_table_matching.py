@@ -91,3 +91,31 @@ def test_row_with_fewer_cells_than_columns_is_padded_with_null_and_noted():
                                             "social_welfare": None, "legal_service": None,
                                             "other_org": None, "total": None}
     assert "table3.new_received: 3 of 7 cells printed; the rest are null" in found.notes
+
+
+def test_a_group_label_flattened_into_the_row_leaves_the_rows_own_words():
+    from parsers.tables.align import own_label
+
+    assert own_label("三、本年度办理结果（六）其他处理3.其他") == "其他"
+    assert own_label("（三）不予公开1．属于国家秘密") == "属于国家秘密"
+    assert own_label("3.危及“三安全一稳定”") == "危及三安全一稳定"
+    assert own_label("（七）总计") == "总计"
+
+
+def test_rows_are_aligned_in_template_order_a_missing_row_leaves_a_gap():
+    grid = [
+        ["一、本年新收政府信息公开申请数量", "3", "0", "0", "0", "0", "0", "3"],
+        ["（五）不予处理1.信访举报投诉类申请", "1", "0", "0", "0", "0", "0", "1"],
+        ["2.重复申", "2", "0", "0", "0", "0", "0", "2"],  # 请 dropped
+        ["4.无正当理由大量反复申请", "0", "0", "0", "0", "0", "0", "0"],  # 3. not printed
+        ["5.要求行政机关确认或重新出具已获取信息", "5", "0", "0", "0", "0", "0", "5"],
+        ["（七）总计", "8", "0", "0", "0", "0", "0", "8"],
+        ["四、结转下年度继续办理", "0", "0", "0", "0", "0", "0", "0"],
+    ]
+    found = match_tables([TableRow(cells=r, grid=-1) for r in grid])
+    t3 = found.table3
+    assert [k for k in t3] == ["new_received", "rejected_petition", "rejected_repeat", "rejected_excessive",
+                               "rejected_confirmation", "total_processed", "carried_forward"]
+    assert t3["rejected_repeat"]["total"] == 2 and t3["rejected_confirmation"]["natural_person"] == 5
+    assert "table3.rejected_repeat: label '2.重复申' matched by similarity (0.86)" in found.notes
+    assert found.doubts == []

@@ -27,7 +27,7 @@ from typing import Optional
 from lxml import etree
 
 from parsers.extract.grid import SpanCell, build_grid, clean_cell, clean_text_block, pipe_lines, title_hint
-from parsers.model import Document, ParseError
+from parsers.model import Document, Doubt, ParseError
 
 MAX_TOTAL = 200 * 1024 * 1024  # sum of the uncompressed member sizes
 MAX_RATIO = 200  # compression ratio refused on a big member ...
@@ -103,8 +103,12 @@ def extract_docx(data: bytes, url: str) -> Document:
         raise ParseError("corrupt DOCX: tables nested too deep") from None
     text = clean_text_block("\n".join(walker.lines))
     meta = _meta(d)
+    doubts = []
+    if numbering.failed or numbering.lost:
+        doubts.append(Doubt("numbering_lost", "docx",
+                            numbering.failed or f"{numbering.lost} numbered paragraph(s) without their number"))
     return Document(url=url, format="docx", text=text, tables=walker.tables, meta=meta,
-                    raw_text=text, title_hint=title_hint(text))
+                    raw_text=text, title_hint=title_hint(text), doubts=doubts)
 
 
 def _meta(d) -> dict[str, str]:
@@ -400,6 +404,8 @@ class _Numbering:
         self.style_num: dict[str, tuple[str, int]] = {}
         self.counters: dict[str, list[int]] = {}
         self.seen: set[str] = set()
+        self.failed = ""  # why numbering.xml could not be read
+        self.lost = 0  # numbered paragraphs whose number could not be rendered
         try:
             part = d.part.numbering_part
             root = part.element
@@ -437,13 +443,18 @@ class _Numbering:
                     if nid is not None:
                         self.style_num[st.get(_w("styleId"))] = (
                             nid.get(_w("val")), int(ilvl.get(_w("val"), "0")) if ilvl is not None else 0)
-        except Exception:
+        except Exception as e:
             self.levels = {}
+            self.failed = f"numbering.xml unreadable ({type(e).__name__})"
 
     def label(self, p) -> str:
-        if not self.levels:
-            return ""
         ppr = p.find(_w("pPr"))
+        if not self.levels:
+            if ppr is not None and ppr.find(_w("numPr")) is not None:
+                n = ppr.find(f"{_w('numPr')}/{_w('numId')}")
+                if n is not None and n.get(_w("val")) not in (None, "0"):
+                    self.lost += 1
+            return ""
         if ppr is None:
             return ""
         numpr = ppr.find(_w("numPr"))
@@ -457,11 +468,12 @@ class _Numbering:
             ps = ppr.find(_w("pStyle"))
             if ps is not None and ps.get(_w("val")) in self.style_num:
                 nid, ilvl = self.style_num[ps.get(_w("val"))]
-        if not nid or nid == "0" or nid not in self.num_to_abs:
+        if not nid or nid == "0":
+            return ""
+        if nid not in self.num_to_abs or (self.num_to_abs[nid], ilvl) not in self.levels:
+            self.lost += 1
             return ""
         aid = self.num_to_abs[nid]
-        if (aid, ilvl) not in self.levels:
-            return ""
         if not 0 <= ilvl < 9:
             return ""
         # Word counts per abstract list: instances (numIds) sharing one continue each other,

@@ -21,7 +21,7 @@ from typing import Optional
 
 from parsers.extract.grid import (SpanCell, build_grid, clean_cell, clean_text_block,
                                   is_numberish, title_hint)
-from parsers.model import Document, ParseError
+from parsers.model import Document, Doubt, ParseError
 
 MAX_BYTES = 150 * 1024 * 1024
 MAX_PAGES = 200
@@ -82,6 +82,7 @@ def extract_pdf(data: bytes, url: str) -> Document:
         raise ParseError("corrupt PDF: no %PDF header" if data else "corrupt PDF: empty file")
     _check_encryption(data)
 
+    repaired_from = ""
     try:
         pdf, pages = _open(pdfplumber, data)
     except PDFPasswordIncorrect:
@@ -96,6 +97,7 @@ def extract_pdf(data: bytes, url: str) -> Document:
             pdf, pages = _open(pdfplumber, repaired)
         except Exception:
             raise ParseError(f"corrupt PDF: {_reason(e)}") from None
+        repaired_from = _reason(e)
 
     with pdf:
         if not pages:
@@ -134,8 +136,17 @@ def extract_pdf(data: bytes, url: str) -> Document:
 
     tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
     tables = [t for t in tables if t]
+    doubts = []
+    if "truncated" in meta:
+        doubts.append(Doubt("truncated_source", "pdf", meta["truncated"]))
+    if failed:
+        doubts.append(Doubt("unreadable_page", "pdf", f"{failed} of {len(pages)} pages could not be read"))
+    if repaired_from:
+        doubts.append(Doubt("truncated_source", "pdf", f"damaged file read from qpdf's repair ({repaired_from})"))
+    elif b"%%EOF" not in data[-8192:]:  # a download cut short: later pages may be missing
+        doubts.append(Doubt("truncated_source", "pdf", "no %EOF marker at the end of the file"))
     return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
-                    raw_text=text, title_hint=title_hint(text))
+                    raw_text=text, title_hint=title_hint(text), doubts=doubts)
 
 
 def _open(pdfplumber, data: bytes):

@@ -117,6 +117,61 @@ def t3_row_keys(template: str) -> tuple[str, ...]:
     return T3_ROWS_COMMON + other + T3_TAIL
 
 
+# Every table-3 row key in printed order, both templates together: the sequence printed rows are
+# aligned to. (六) as one row (other_handling) and its three 2021 items never occur together.
+T3_ALIGN_ORDER = T3_ROWS_COMMON + T3_OTHER_2019 + T3_OTHER_2021 + T3_TAIL
+T2_ALIGN_ORDER = ("regulations", "normative_documents", "licensing", "other_services", "punishment",
+                  "coercion", "fees", "procurement")
+
+# The template's own wording of each row, numbering stripped (parsers.tables.align compares
+# printed labels with these when no key phrase matched: a typo, a dropped character, a cut).
+T3_LABELS = {
+    "new_received": "本年新收政府信息公开申请数量",
+    "carried_over": "上年结转政府信息公开申请数量",
+    "granted": "予以公开",
+    "partially_granted": "部分公开",
+    "denied_state_secret": "属于国家秘密",
+    "denied_prohibited_by_law": "其他法律行政法规禁止公开",
+    "denied_security_stability": "危及三安全一稳定",
+    "denied_third_party": "保护第三方合法权益",
+    "denied_internal_affairs": "属于三类内部事务信息",
+    "denied_process_info": "属于四类过程性信息",
+    "denied_enforcement_files": "属于行政执法案卷",
+    "denied_inquiry": "属于行政查询事项",
+    "unavailable_not_held": "本机关不掌握相关政府信息",
+    "unavailable_needs_creation": "没有现成信息需要另行制作",
+    "unavailable_unclear": "补正后申请内容仍不明确",
+    "rejected_petition": "信访举报投诉类申请",
+    "rejected_repeat": "重复申请",
+    "rejected_publication": "要求提供公开出版物",
+    "rejected_excessive": "无正当理由大量反复申请",
+    "rejected_confirmation": "要求行政机关确认或重新出具已获取信息",
+    "other_handling": "其他处理",
+    "other_no_correction": "申请人无正当理由逾期不补正行政机关不再处理其政府信息公开申请",
+    "other_fee_unpaid": "申请人逾期未按收费通知要求缴纳费用行政机关不再处理其政府信息公开申请",
+    "other_misc": "其他",
+    "total_processed": "总计",
+    "carried_forward": "结转下年度继续办理",
+}
+# The result group (三、's (一)…(七)) each row belongs to; "" for rows outside the groups.
+T3_GROUP_OF = {
+    "granted": "一", "partially_granted": "二", "total_processed": "七",
+    **{k: "三" for k in T3_LABELS if k.startswith("denied_")},
+    **{k: "四" for k in T3_LABELS if k.startswith("unavailable_")},
+    **{k: "五" for k in T3_LABELS if k.startswith("rejected_")},
+    **{k: "六" for k in T3_LABELS if k.startswith("other_")},
+}
+T2_LABELS = {
+    "regulations": "规章",
+    "normative_documents": "行政规范性文件",
+    "licensing": "行政许可",
+    "other_services": "其他对外管理服务事项",
+    "punishment": "行政处罚",
+    "coercion": "行政强制",
+    "fees": "行政事业性收费",
+    "procurement": "政府集中采购",
+}
+
 T3_RESULT_ROWS = tuple(k for k in T3_ROWS_COMMON if k not in ("new_received", "carried_over")) \
     + T3_OTHER_2019 + T3_OTHER_2021
 

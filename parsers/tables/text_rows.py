@@ -30,14 +30,23 @@ def _table_zone(lines: list[str]) -> list[str]:
     return lines[start:]
 
 
+# "行政许可 97": a table-2 row a PDF-to-text tool wrote as a line of text beside the pipe tables
+_LABEL_AND_FIGURE = re.compile(r"^([^\d|（(]{2,20})[ \t\u3000]+([\d,]+(?:\.\d+)?)$")
+
+
 def pipe_rows(lines: list[str]) -> list[Row]:
     rows: list[Row] = []
     for line in lines:
         if "|" not in line:
+            m = _LABEL_AND_FIGURE.match(line.strip())
+            if m:
+                rows.append([m.group(1).strip(), m.group(2)])
             continue
         cells = [c.strip() for c in _PIPE_ROW.split(line)]
         if line.lstrip().startswith("|"):
             cells = cells[1:]  # trafilatura writes a leading bar
+        if line.rstrip().endswith("|") and len(cells) > 1 and not cells[-1]:
+            cells = cells[:-1]  # … and a trailing one: no cell after it
         rows.append(cells)
     return rows
 
@@ -69,9 +78,31 @@ def cell_per_line_rows(lines: list[str]) -> list[Row]:
     return rows
 
 
+# "4.保护第三方合法权益 1 0 0 0 0 0 1" or "0 1 0 0 1 …": a row as a PDF's text layer gives it
+# when the table had no rules to find, figures separated by spaces
+_SPACED_ROW = re.compile(r"^(\S*?\D)?\s*((?:[\d０-９][\d０-９,.]*\s+){2,}[\d０-９][\d０-９,.]*)$")
+
+
+def spaced_rows(lines: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for line in lines:
+        m = _SPACED_ROW.match(line.strip())
+        single = _LABEL_AND_FIGURE.match(line.strip())
+        if m:
+            label = (m.group(1) or "").strip()
+            rows.append(([label] if label else []) + m.group(2).split())
+        elif single:
+            rows.append([single.group(1).strip(), single.group(2)])
+        elif line.strip():
+            rows.append([line.strip()])
+    return rows
+
+
 def rows_from_text(text: str) -> list[Row]:
     lines = _table_zone(text.splitlines())
     piped = sum(1 for ln in lines if ln.count("|") >= 2)
     if piped >= 5:
         return pipe_rows(lines)
+    if sum(1 for ln in lines if _SPACED_ROW.match(ln.strip())) >= 5:
+        return spaced_rows(lines)
     return cell_per_line_rows(lines)
