@@ -19,9 +19,9 @@ from parsers.version import PARSER_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "crawler" / "sample_portal" / "site" / "zwgk" / "zfxxgk" / "zfxxgknb"
-PAGES = {  # real-looking portal pages of the sample portal: UTF-8, GBK, legacy, DOCX
+PAGES = {  # real-looking portal pages of the sample portal: UTF-8, GBK, legacy, DOCX, PDF
     "202201/t20220128_3001.html": "text/html; charset=utf-8",    # 大连市西岗区 2021
-    "202201/t20220120_2871.html": "text/html; charset=utf-8",    # 阜新市煤炭工业转型发展局 2021
+    "202201/P020220120_287101.pdf": "application/pdf",           # 阜新市煤炭工业转型发展局 2021 (PDF)
     "201803/t20180320_988.html": "text/html; charset=utf-8",     # 望花区 2017 (legacy)
     "202101/t20210125_1517.html": "text/html",                   # 新前街道 2020, GBK, no charset header
     "202301/P020230130_560419.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -1,8 +1,9 @@
 """The bundled sample portal, crawled into an archive: every archived cell is the printed one.
 
-The portal (crawler/sample_portal) serves the five seed reports as a TRS-style column: plain
-HTML detail pages, one GBK page served without a charset header, one report only as a DOCX
-attachment. The seeds' printed figures are pinned cell by cell by hand in test_parse_seeds.py;
+The portal (crawler/sample_portal) serves the five seed reports as a TRS-style column: an HTML
+page whose table 3 has flattened labels (三、本年度办理结果（六）其他处理3.其他 in one cell), a GBK
+Word-export page served without a charset header, a legacy HTML page, one report only as a DOCX
+attachment and one only as a PDF attachment (LibreOffice export). The seeds' printed figures are pinned cell by cell by hand in test_parse_seeds.py;
 here the archive a real crawl makes of the portal must hold exactly those cells, for every
 source kind, row by row, with no cell lost, added or moved.
 """
@@ -24,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "crawler" / "sample_portal" / "site"
 # archived page → the seed text it was built from (crawler/sample_portal/build.py, REPORTS)
 SOURCES = {
-    "/zwgk/zfxxgk/zfxxgknb/202201/t20220128_3001.html": ("000", "html"),
-    "/zwgk/zfxxgk/zfxxgknb/202201/t20220120_2871.html": ("003", "html"),
+    "/zwgk/zfxxgk/zfxxgknb/202201/t20220128_3001.html": ("000", "html"),  # flattened table-3 labels
+    "/zwgk/zfxxgk/zfxxgknb/202201/P020220120_287101.pdf": ("003", "pdf"),
     "/zwgk/zfxxgk/zfxxgknb/202101/t20210125_1517.html": ("004", "html"),  # GBK, no charset header
     "/zwgk/zfxxgk/zfxxgknb/202301/P020230130_560419.docx": ("001", "docx"),
     "/zwgk/zfxxgk/zfxxgknb/201803/t20180320_988.html": ("002", "html"),

@@ -10,6 +10,8 @@ Layout (TRS WCM style):
                                      through createPageHTML(2, 0, "index", "html")
   …/t2022xxxx_*.html                 detail pages (one GBK-encoded without a charset header)
   …/P020230130_*.docx                one report only as a DOCX attachment
+  …/P020220120_*.pdf                 one report only as a PDF attachment (LibreOffice export)
+  …/t20220128_3001.html              table 3 with flattened labels (三、本年度办理结果（六）其他处理3.其他)
   /zwgk/zfxxgk/tzgg/…                a notice about reports (关于做好…年度报告…的通知): not a report
 """
 from __future__ import annotations
@@ -33,9 +35,9 @@ COL = "/zwgk/zfxxgk/zfxxgknb/"
 # seed file prefix → title, agency, published, detail path, encoding, how the report is delivered
 REPORTS = [
     ("000", "大连市西岗区2021年政府信息公开工作年度报告", "大连市西岗区人民政府", "2022-01-28",
-     "202201/t20220128_3001.html", "utf-8", "html"),
+     "202201/t20220128_3001.html", "utf-8", "flat"),
     ("003", "阜新市煤炭工业转型发展局2021年政府信息公开工作年度报告", "阜新市煤炭工业转型发展局", "2022-01-20",
-     "202201/t20220120_2871.html", "utf-8", "html"),
+     "202201/t20220120_2871.html", "utf-8", "pdf"),
     ("004", "新前街道2020年度政府信息公开年度报告", "新前街道", "2021-01-25",
      "202101/t20210125_1517.html", "gbk", "html"),
     ("001", "呼伦贝尔经济技术开发区2022年政府信息公开工作年度报告", "呼伦贝尔经济技术开发区管理委员会", "2023-01-30",
@@ -43,6 +45,8 @@ REPORTS = [
     ("002", "望花区2017年政府信息公开工作年度报告", "抚顺市望花区人民政府", "2018-03-20",
      "201803/t20180320_988.html", "utf-8", "html"),
 ]
+# the reports delivered as an attachment of a short "详见附件" page
+ATTACHMENTS = {"001": "/P020230130_560419.docx", "003": "/P020220120_287101.pdf"}
 NOTICE = ("关于做好2021年度政府信息公开工作年度报告编制发布工作的通知", "/zwgk/zfxxgk/tzgg/202112/t20211215_2650.html")
 GZBG = ("2023年示例市政府工作报告", "/zwgk/zfjg/gzbg/202301/t20230115_4102.html")
 
@@ -94,6 +98,22 @@ def _docx_bytes(title: str, text: str) -> bytes:
     return buf.getvalue()
 
 
+def _pdf_bytes(docx_bytes: bytes) -> bytes:
+    """The Word document exported to PDF by LibreOffice, as many portals publish it (ruled tables,
+    embedded CJK font): build time only, the output is committed."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "report.docx")
+        with open(src, "wb") as f:
+            f.write(docx_bytes)
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp}/profile",
+                        "--convert-to", "pdf", "--outdir", tmp, src], check=True, capture_output=True, timeout=180)
+        with open(os.path.join(tmp, "report.pdf"), "rb") as f:
+            return f.read()
+
+
 def build(seeds_dir: str, out: str) -> dict[str, str]:
     files: dict[str, bytes] = {}
     headers: dict[str, str] = {}
@@ -104,13 +124,13 @@ def build(seeds_dir: str, out: str) -> dict[str, str]:
         text = clean_seed(open(os.path.join(seeds_dir, seed), encoding="utf-8").read(), title)
         url = COL + path
         attachments = []
-        if mode == "docx":
-            att = COL + path.rsplit("/", 1)[0] + "/P020230130_560419.docx"
-            files[att] = _docx_bytes(title, text)
-            attachments = [(title + ".docx", os.path.basename(att))]
+        if mode in ("docx", "pdf"):
+            att = COL + path.rsplit("/", 1)[0] + ATTACHMENTS[prefix]
+            files[att] = _docx_bytes(title, text) if mode == "docx" else _pdf_bytes(_docx_bytes(title, text))
+            attachments = [(title + "." + mode, os.path.basename(att))]
             body = f"<p>{html.escape(title)}详见附件。</p>"
         else:
-            body = body_html(text)
+            body = body_html(text, flat=mode == "flat")
         page = page_html(title=title, body=body, site=SITE, published=pub, source=agency,
                          breadcrumb=crumbs, charset="gbk" if enc == "gbk" else "utf-8",
                          index_no=f"11210{prefix}0000/{pub[:4]}-{path[-9:-5]}",
@@ -160,8 +180,10 @@ createPageHTML({len(pages)}, {n}, "index", "html");
             f.write(data)
     with open(os.path.join(out, "_headers.json"), "w", encoding="utf-8") as f:
         json.dump(headers, f, ensure_ascii=False, indent=1)
-    expected = {u: t for t, u, _ in listing_items if not u.endswith("t20230130_4410.html")}
-    expected[COL + "202301/P020230130_560419.docx"] = REPORTS[3][1]
+    by_page = {COL + path: (prefix, title) for prefix, title, _, _, path, _, mode in REPORTS if mode in ("docx", "pdf")}
+    expected = {u: t for t, u, _ in listing_items if u not in by_page}
+    for page, (prefix, title) in by_page.items():
+        expected[page.rsplit("/", 1)[0] + ATTACHMENTS[prefix]] = title
     with open(os.path.join(out, "_expected_reports.json"), "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, indent=1)
     return expected

@@ -152,7 +152,9 @@ def table2_html(p: ParsedSeed) -> str:
     return "\n".join(r)
 
 
-def table3_html(p: ParsedSeed) -> str:
+def table3_html(p: ParsedSeed, flat: bool = False) -> str:
+    """Table 3 as a Word export prints it; `flat`: as some CMS editors flatten it, each result row
+    one label cell holding its group labels too (三、本年度办理结果（六）其他处理3.其他), no rowspans."""
     r = ['<table border="1" cellspacing="0" cellpadding="0" width="100%" class="MsoNormalTable">']
     r.append("<tr>" + _td("(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)", rs=3, cs=3, head=True)
              + _td("申请人情况", cs=7, head=True) + "</tr>")
@@ -171,10 +173,14 @@ def table3_html(p: ParsedSeed) -> str:
     emitted: set[str] = set()
     for label, group in results:
         cells = ""
-        if first:
+        if flat:
+            cells = _td("三、本年度办理结果" + (group or "") + label, cs=3)
+        elif first:
             cells += _td("三、本年度办理结果", rs=len(results))
             first = False
-        if group is None:
+        if flat:
+            pass
+        elif group is None:
             cells += _td(label, cs=2)
         else:
             if group not in emitted:
@@ -200,12 +206,12 @@ def table4_html(p: ParsedSeed) -> str:
     return "\n".join(r)
 
 
-def body_html(text: str) -> str:
+def body_html(text: str, flat: bool = False) -> str:
     p = parse_seed(text)
     parts = [f"<p>{html.escape(l)}</p>" for l in p.intro]
     if p.template != "legacy":
         parts += ["<p><strong>二、主动公开政府信息情况</strong></p>", table2_html(p),
-                  "<p><strong>三、收到和处理政府信息公开申请情况</strong></p>", table3_html(p),
+                  "<p><strong>三、收到和处理政府信息公开申请情况</strong></p>", table3_html(p, flat),
                   "<p><strong>四、政府信息公开行政复议、行政诉讼情况</strong></p>", table4_html(p)]
         parts += [f"<p>{html.escape(l)}</p>" for l in p.outro]
     return "\n".join(parts)
