@@ -29,11 +29,6 @@ from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
 
 log = logging.getLogger(__name__)
 
-# Set by the spider when it opens: the browser's own sub-requests (XHR, scripts) are checked
-# against it in `playwright_abort_request`, since they do not pass through Scrapy's middlewares.
-_ALLOWED_FOR_BROWSER: AllowedHosts | None = None
-
-
 class OffsiteBlocked(IgnoreRequest):
     pass
 
@@ -91,15 +86,10 @@ class HostGuardMiddleware:
 
 
 def playwright_abort_request(req: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser loads only the start hosts, and no images/fonts/media.
-    (Their names were checked by HostGuardMiddleware, which resolves every start host name through
-    GuardedResolver before any request for it, rendered or not, goes out.)"""
-    if req.resource_type in ("image", "media", "font"):
-        return True
-    allowed = _ALLOWED_FOR_BROWSER
-    if allowed is None:
-        return False
-    return not allowed.allows(req.url)
+    """PLAYWRIGHT_ABORT_REQUEST: no images/fonts/media (bandwidth only). Where the browser may
+    connect is decided by the proxy it must use (crawler/browser_proxy.py), which sees every
+    connection, redirects and WebSockets included; this predicate does not."""
+    return req.resource_type in ("image", "media", "font")
 
 
 # --- where a host name may lead: the address check (DNS rebinding) ------------------------------

@@ -92,9 +92,12 @@ EXTENSIONS = {
 # --- JS listings (scrapy-playwright, Debian Chromium) -------------------------------------------
 # The handler only launches the browser for requests with meta["playwright"]; others go through
 # Scrapy's HTTP/1.1 handler unchanged. crawler.cli removes it when NIANBAO_JS=off.
+# crawler.playwright_guard's handler is scrapy-playwright's, with every connection the browser
+# makes sent through a proxy in the crawl process that applies the crawl's address policy
+# (crawler/browser_proxy.py), service workers and downloads off in every context.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.playwright_guard.GuardedPlaywrightHandler",
+    "https": "crawler.playwright_guard.GuardedPlaywrightHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import classify, middlewares
+from crawler import classify, middlewares, playwright_guard
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.parsing import ParsePool
@@ -151,7 +151,6 @@ class ReportsSpider(scrapy.Spider):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def _on_opened(self, spider: Any) -> None:
-        middlewares._ALLOWED_FOR_BROWSER = self.allowed_hosts
         s = self.crawler.settings
         middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
         self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"))
@@ -237,6 +236,19 @@ class ReportsSpider(scrapy.Spider):
         return self.portal_by_host.get(host_label(url)) or urlsplit(url).netloc
 
     async def parse_page(self, response: Any) -> AsyncIterator[Any]:
+        if response.meta.get("playwright"):
+            # the browser's refused connections are recorded; a page it was led away from the
+            # start hosts (or to its error page) is recorded as refused, never archived
+            for note in playwright_guard.proxy_refusal_items(self.crawler, response.request.url,
+                                                             self._portal(response.request.url), self.now()):
+                yield note
+            why = playwright_guard.final_url_refusal(self.allowed_hosts, response.url)
+            if why:
+                self.ctx.counters["offsite_blocked"] += 1
+                yield PageItem(url=response.request.url, kind=response.meta.get("kind", "start"), status=None,
+                               fetched_at=self.now(), error=f"rendering refused: {why}"[:500],
+                               portal=self._portal(response.request.url))
+                return
         item = self._item(response)
         kind = item.kind
         if response.status == 304:
@@ -430,7 +442,11 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            reason = "rendering failed: " + reason
+            yield from playwright_guard.proxy_refusal_items(self.crawler, request.url, self._portal(request.url),
+                                                            self.now())
+            final = failure.value.response.url if failure.check(HttpError) else request.url
+            why = playwright_guard.final_url_refusal(self.allowed_hosts, final)
+            reason = f"rendering refused: {why}" if why else "rendering failed: " + reason
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
             reason += f" (redirected to {request.url})"
