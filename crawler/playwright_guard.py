@@ -16,6 +16,7 @@ never sees navigation redirects, WebSockets or workers' requests, so it is not w
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Optional
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -82,8 +83,14 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self.proxy: Optional[BrowserProxy] = None
 
     async def _launch(self) -> None:
-        self.proxy = await BrowserProxy(crawl_policy(self._crawler)).start()
-        context_for(self._crawler).browser_proxy = self.proxy
+        # Scrapy makes one handler per scheme (http, https): they share one proxy, so its refusals
+        # are all in one place for the spider to record
+        ctx = context_for(self._crawler)
+        starting = getattr(ctx, "browser_proxy_started", None)
+        if starting is None:
+            ctx.browser_proxy = BrowserProxy(crawl_policy(self._crawler))
+            starting = ctx.browser_proxy_started = asyncio.ensure_future(ctx.browser_proxy.start())
+        self.proxy = await asyncio.shield(starting)
         self.config.launch_options = guarded_launch_options(self.config.launch_options, self.proxy.url)
         await super()._launch()
 
@@ -113,9 +120,10 @@ def final_url_refusal(allowed: Any, final_url: str) -> Optional[str]:
     return f"the browser was led to {final_url[:300]}, outside the crawl's hosts"
 
 
-def proxy_refusal_items(crawler: Any, page_url: str, portal: str, now: str) -> list[Any]:
+def proxy_refusal_items(crawler: Any, portal: str, now: str) -> list[Any]:
     """The connections the browser was refused since the last call, as error records (one per
-    URL), so the archive says what a rendered page tried to reach."""
+    URL), so the archive says what rendered pages tried to reach. (Which page asked is not known:
+    two pages render at once, and a tunnel carries no Referer.)"""
     from crawler.items import PageItem
 
     proxy = getattr(context_for(crawler), "browser_proxy", None)
@@ -128,6 +136,5 @@ def proxy_refusal_items(crawler: Any, page_url: str, portal: str, now: str) -> l
         seen.add(r.url)
         crawler.stats.inc_value("nianbao/blocked/browser")
         out.append(PageItem(url=r.url, kind="link", status=None, fetched_at=now, portal=portal,
-                            error=f"not fetched (refused to the rendering browser: {r.reason}); "
-                                  f"while rendering {page_url}"[:500]))
+                            error=f"not fetched (refused to the rendering browser: {r.reason})"[:500]))
     return out

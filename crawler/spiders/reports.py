@@ -239,8 +239,8 @@ class ReportsSpider(scrapy.Spider):
         if response.meta.get("playwright"):
             # the browser's refused connections are recorded; a page it was led away from the
             # start hosts (or to its error page) is recorded as refused, never archived
-            for note in playwright_guard.proxy_refusal_items(self.crawler, response.request.url,
-                                                             self._portal(response.request.url), self.now()):
+            for note in playwright_guard.proxy_refusal_items(self.crawler, self._portal(response.request.url),
+                                                             self.now()):
                 yield note
             why = playwright_guard.final_url_refusal(self.allowed_hosts, response.url)
             if why:
@@ -442,8 +442,7 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            yield from playwright_guard.proxy_refusal_items(self.crawler, request.url, self._portal(request.url),
-                                                            self.now())
+            yield from playwright_guard.proxy_refusal_items(self.crawler, self._portal(request.url), self.now())
             final = failure.value.response.url if failure.check(HttpError) else request.url
             why = playwright_guard.final_url_refusal(self.allowed_hosts, final)
             reason = f"rendering refused: {why}" if why else "rendering failed: " + reason
