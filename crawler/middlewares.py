@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover
     _DNS_ERRORS = (DNSLookupError,)
 
 from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
+from parsers.fetch import address_refusal  # one address rule for the crawler and `nianbao parse`
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +107,6 @@ def _is_ip(host: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an address must not be contacted ("link-local address", …), or None for a public one."""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for test, why in ((ip.is_link_local, "link-local address"), (ip.is_loopback, "loopback address"),
-                      (ip.is_private, "private address"), (ip.is_unspecified, "unspecified address"),
-                      (ip.is_multicast, "multicast address"), (not ip.is_global, "non-public address")):
-        if test:
-            return why
-    return None
 
 
 class AddressPolicy:

@@ -1,0 +1,107 @@
+"""The seven further breaks a hostile-portal test found, each as the user met it.
+
+Every test here failed before its fix; where the fix is a policy, a control shows the same set-up
+does what the policy forbids once it is lifted (or, for limits, that ordinary input still passes).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.sample_portal.server import Portal, PortalServer
+from conftest import q
+from portals import faulty, sites
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _archive_with(tmp: Path, urls: list[str]):
+    from archive.store import Archive
+    from parsers import parse_bytes
+
+    a = Archive(str(tmp / "archive.db"))
+    cid = a.begin_crawl(start_urls=urls[:1], settings={})
+    for u in urls:
+        a.add_report(parse_bytes(sites.XIGANG, u, "text/html").to_dict(), crawl_id=cid, portal="test")
+    return a
+
+
+# --- removal compares host AND port ---------------------------------------------------------
+
+def test_crawling_port_80_does_not_see_another_ports_reports_as_its_own(tmp_path: Path) -> None:
+    """A crawl of http://127.0.0.1/ (port 80) asks the archive for the reports it knows on its
+    host, to mark those gone from the listings removed. It used to get 127.0.0.1:8801's too, and
+    marked all of them removed."""
+    from crawler.runtime import host_label
+
+    ours = ["http://127.0.0.1/gknb/2022.html", "http://127.0.0.1:80/gknb/2021.html"]
+    other = [f"http://127.0.0.1:8801/gknb/{y}.html" for y in range(2017, 2022)]
+    a = _archive_with(tmp_path, other + ours)
+    assert a.live_report_urls(host=host_label("http://127.0.0.1/")) == set(ours)
+    assert a.live_report_urls(host=host_label("http://127.0.0.1:8801/")) == set(other)
+    assert a.live_report_urls(host=host_label("https://127.0.0.1/")) == set(ours)  # same host, default ports
+    a.close()
+
+
+# --- `nianbao parse URL` applies the address policy on every hop ----------------------------
+
+METADATA_FORMS = ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/latest/",
+                  "http://0xa9fea9fe/latest/", "http://2852039166/latest/", "http://10.1.2.3/internal/"]
+
+
+@pytest.fixture()
+def redirector():
+    portal = Portal({"/report.html": sites.XIGANG})
+    targets = {f"/to{i}": t for i, t in enumerate(METADATA_FORMS)}
+    targets["/toftp"] = "ftp://127.0.0.1/pub/report.pdf"
+    targets["/tolocal"] = "/report.html"
+
+    def hook(h, path: str) -> bool:  # noqa: ANN001
+        if path in targets:
+            h.send_response(302)
+            h.send_header("Location", targets[path])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return True
+        return False
+
+    portal.hook = hook
+    with PortalServer(portal) as server:
+        yield server, targets
+
+
+def _parse(tmp: Path, url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NIANBAO_TEST_CONNECT_LOG": str(tmp / "connects.log")}
+    return subprocess.run(faulty.launcher_cmd("parse", url), capture_output=True, text=True, timeout=60,
+                          env=env, cwd=tmp)
+
+
+@pytest.mark.parametrize("i", range(len(METADATA_FORMS)))
+def test_parse_url_refuses_a_redirect_to_an_internal_address_in_any_spelling(tmp_path: Path, redirector,
+                                                                               i: int) -> None:
+    server, targets = redirector
+    url = f"{server.url}to{i}"
+    r = _parse(tmp_path, url)
+    assert r.returncode == 1, r.stdout[:300]
+    assert "Traceback" not in r.stderr
+    line = r.stderr.strip()
+    assert line.startswith(f"nianbao parse: {url}: refused: ") and "only public addresses are fetched" in line, line
+    assert ("link-local address" in line) if i < 4 else ("private address" in line), line
+    # not even attempted: the launcher logs every connect outside loopback
+    assert not (tmp_path / "connects.log").exists(), (tmp_path / "connects.log").read_text()
+
+
+def test_parse_url_refuses_a_redirect_to_ftp_and_follows_a_local_one(tmp_path: Path, redirector) -> None:
+    server, _ = redirector
+    r = _parse(tmp_path, f"{server.url}toftp")
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"nianbao parse: {server.url}toftp: refused redirect to "
+                                "ftp://127.0.0.1/pub/report.pdf: only http and https"), r.stderr
+    # the control: a redirect on the host the user named is followed, and the report parsed
+    ok = _parse(tmp_path, f"{server.url}tolocal")
+    assert ok.returncode == 0, ok.stderr
+    assert "西岗" in ok.stdout
