@@ -221,8 +221,24 @@ class SizeGuardMiddleware:
         ct = (headers.get(b"Content-Type") or b"").lower()
         html = request.meta.get("kind") in ("start", "nav", "listing") or b"html" in ct or not ct
         request.meta["_nianbao_html_bytes"] = 0 if html else None
+        if html:
+            # the cap is on the page as decoded: a gzip body of 58 KB can unpack to 35 MB, and
+            # HttpCompressionMiddleware stops decompressing at download_maxsize
+            request.meta["download_maxsize"] = self.cap
         if html and isinstance(body_length, int) and body_length > self.cap:  # else UNKNOWN_LENGTH
             self._stop(request, body_length, True)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """After decompression (HttpCompressionMiddleware runs first on the way back) and for
+        rendered pages (Chromium's DOM, which no byte signal counts): the decoded page itself."""
+        if not self.cap or request.meta.get("kind") == "attachment" or len(response.body) <= self.cap:
+            return response
+        if request.meta.get("_nianbao_html_bytes") is None and not request.meta.get("playwright"):
+            return response  # not HTML (a report PDF): DOWNLOAD_MAXSIZE applies
+        size = len(response.body)
+        request.meta["nianbao_error"] = (f"refused: HTML page decodes to {size // 1048576} MB "
+                                         f"(NIANBAO_HTML_MAXSIZE = {self.cap // 1048576} MB)")
+        raise IgnoreRequest(request.meta["nianbao_error"])
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
         n = request.meta.get("_nianbao_html_bytes")

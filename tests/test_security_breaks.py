@@ -105,3 +105,52 @@ def test_parse_url_refuses_a_redirect_to_ftp_and_follows_a_local_one(tmp_path: P
     ok = _parse(tmp_path, f"{server.url}tolocal")
     assert ok.returncode == 0, ok.stderr
     assert "西岗" in ok.stdout
+
+
+# --- the 16 MB HTML cap holds for the decoded page, not the gzip on the wire ----------------
+
+FAST = ["--no-js", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "RETRY_TIMES=0",
+        "-s", "DOWNLOAD_TIMEOUT=20", "-s", "LOG_LEVEL=WARNING", "-s", "NIANBAO_PARSE_WORKERS=1"]
+
+
+def _crawl(tmp: Path, *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NIANBAO_TEST_CONNECT_LOG": str(tmp / "connects.log")}
+    r = subprocess.run(faulty.launcher_cmd("crawl", "--db", str(tmp / "archive.db"), *FAST, *args),
+                       cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    return r
+
+
+def test_a_gzip_page_that_unpacks_beyond_16_mb_is_refused(tmp_path: Path) -> None:
+    """A report page of 20 MB of markup sent gzip-compressed (~60 KB on the wire) used to be
+    unpacked and stored whole; the cap now applies to what it decodes to. The control: the same
+    kind of gzip page of normal size is stored and parsed."""
+    import gzip
+
+    big = b"<html><body>" + b"<p>x</p>" * (20 * 1024 * 1024 // 8) + b"</body></html>"
+    bodies = {"/gknb/big.html": gzip.compress(big, 9), "/gknb/ok.html": gzip.compress(sites.XIGANG, 9)}
+    assert len(bodies["/gknb/big.html"]) < 200_000
+    links = [("江北区2022年政府信息公开工作年度报告", "/gknb/big.html"),
+             ("江北区2021年政府信息公开工作年度报告", "/gknb/ok.html")]
+    portal = Portal({"/robots.txt": b"", "/gknb/": sites.shell("政府信息公开年报", sites.li(links)).encode()})
+
+    def hook(h, path: str) -> bool:  # noqa: ANN001
+        if path in bodies:
+            h.send_plain(200, bodies[path], {"Content-Encoding": "gzip"})
+            return True
+        return False
+
+    portal.hook = hook
+    with PortalServer(portal) as server:
+        r = _crawl(tmp_path, server.url + "gknb/")
+    db = tmp_path / "archive.db"
+    base = server.url.rstrip("/")
+    assert r.returncode in (0, 1), r.stderr[-2000:]
+    stored = {u: n for u, n in q(db, "SELECT url, length(body) FROM pages")}
+    assert base + "/gknb/big.html" not in stored, stored
+    reasons = [why for (why,) in q(db, "SELECT reason FROM errors WHERE url = ?", base + "/gknb/big.html")]
+    assert len(reasons) == 1 and "exceeded" in reasons[0] and "during decompression" in reasons[0], reasons
+    assert f"({16 * 1024 * 1024} B)" in reasons[0], reasons
+    # the control: a normal gzip report page is decoded, stored and parsed
+    assert {u for (u,) in q(db, "SELECT url FROM reports")} == {base + "/gknb/ok.html"}
+    assert max(n for (n,) in q(db, "SELECT max(length(body)) FROM pages")) < 16 * 1024 * 1024
