@@ -14,6 +14,14 @@ ARCHIVE_DB = "archive.db"  # the SQLite archive (archive.store.Archive)
 NIANBAO_ARCHIVE_CLASS = "archive.store:Archive"
 NIANBAO_PARSER = "parsers:parse_bytes"  # runs in the parse process pool
 NIANBAO_PARSE_WORKERS = 0  # 0 = one per core; -1 = in-process thread (debugging)
+# Per page, in the parse pool (crawler/parsing.py): an HTML page with more tags than this is not
+# parsed (real report pages have < 2,000; lxml + trafilatura time grows faster than the count);
+# a parse running longer, or a worker needing more address space, is stopped with the reason
+# recorded; workers are replaced every NIANBAO_PARSE_RECYCLE pages. 0 turns a limit off.
+NIANBAO_PARSE_MAX_ELEMENTS = 50_000
+NIANBAO_PARSE_TIMEOUT = 120  # seconds (a long scanned PDF under OCR needs the most)
+NIANBAO_PARSE_MAX_MEMORY_MB = 2048
+NIANBAO_PARSE_RECYCLE = 200
 NIANBAO_JOBDIR = None  # resume journal; default "<ARCHIVE_DB>.crawl/"
 NIANBAO_PROGRESS = True  # live progress line on stderr
 NIANBAO_PROGRESS_INTERVAL = 1.0

@@ -154,3 +154,107 @@ def test_a_gzip_page_that_unpacks_beyond_16_mb_is_refused(tmp_path: Path) -> Non
     # the control: a normal gzip report page is decoded, stored and parsed
     assert {u for (u,) in q(db, "SELECT url FROM reports")} == {base + "/gknb/ok.html"}
     assert max(n for (n,) in q(db, "SELECT max(length(body)) FROM pages")) < 16 * 1024 * 1024
+
+
+# --- an element-dense page neither stalls nor sinks the crawl -------------------------------
+
+def _dense_portal(dense: bytes) -> Portal:
+    links = [("江北区2022年政府信息公开工作年度报告", "/gknb/dense.html"),
+             ("江北区2021年政府信息公开工作年度报告", "/gknb/ok.html")]
+    return Portal({"/robots.txt": b"", "/gknb/": sites.shell("政府信息公开年报", sites.li(links)).encode(),
+                   "/gknb/dense.html": dense, "/gknb/ok.html": sites.XIGANG})
+
+
+def _dense(n: int) -> bytes:
+    return b"<html><head><title>x</title></head><body>" + b"<i>x</i>" * n + b"</body></html>"
+
+
+def test_an_element_dense_page_under_the_size_cap_is_refused_before_parsing(tmp_path: Path) -> None:
+    """`<i>x</i>` × 1.9 M: 15.2 MB, under the 16 MB cap, which used to hold a parse worker for
+    minutes at gigabytes. Its elements are counted on the bytes and it is refused; the report
+    beside it is parsed as usual."""
+    dense = _dense(1_900_000)
+    assert len(dense) < 16 * 1024 * 1024
+    with PortalServer(_dense_portal(dense)) as server:
+        r = _crawl(tmp_path, server.url + "gknb/")
+    db = tmp_path / "archive.db"
+    base = server.url.rstrip("/")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {u for (u,) in q(db, "SELECT url FROM reports")} == {base + "/gknb/ok.html"}
+    reasons = [why for (why,) in q(db, "SELECT reason FROM errors WHERE url = ?", base + "/gknb/dense.html")]
+    assert reasons == ["parse failed: refused: HTML page has 1,900,004 elements (NIANBAO_PARSE_MAX_ELEMENTS = 50,000)"], reasons
+
+
+def test_a_parse_over_its_time_limit_is_stopped_and_the_worker_goes_on(tmp_path: Path) -> None:
+    """With the element cap lifted, the same kind of page (200,000 elements, ~30 s of parsing)
+    meets the per-page time limit (here 3 s); the one worker then parses the next report."""
+    with PortalServer(_dense_portal(_dense(200_000))) as server:
+        r = _crawl(tmp_path, server.url + "gknb/", "-s", "NIANBAO_PARSE_MAX_ELEMENTS=0",
+                   "-s", "NIANBAO_PARSE_TIMEOUT=3")
+    db = tmp_path / "archive.db"
+    base = server.url.rstrip("/")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {u for (u,) in q(db, "SELECT url FROM reports")} == {base + "/gknb/ok.html"}
+    reasons = [why for (why,) in q(db, "SELECT reason FROM errors WHERE url = ?", base + "/gknb/dense.html")]
+    assert reasons == ["parse failed: parse stopped: over the time limit (3 s, NIANBAO_PARSE_TIMEOUT)"], reasons
+
+
+def test_a_worker_over_its_memory_limit_fails_that_page_only() -> None:
+    """The address-space limit turns a runaway parse into a recorded error (here 400 MB against a
+    page that needs more), not a machine swapping; the pool parses the next page normally."""
+    import asyncio
+
+    from crawler.parsing import ParseLimits, ParsePool
+
+    async def go() -> list[tuple[str, object]]:
+        pool = ParsePool(1, limits=ParseLimits(seconds=0, memory_mb=400, max_elements=0))
+        try:
+            big = await pool.parse(_dense(1_200_000), "http://127.0.0.1/gknb/dense.html", "text/html")
+            ok = await pool.parse(sites.XIGANG, "http://127.0.0.1/gknb/ok.html", "text/html")
+            return [big, ok]
+        finally:
+            pool.close()
+
+    (status, reason), (ok_status, report) = asyncio.run(go())
+    assert status == "error" and "memory" in str(reason).lower(), (status, reason)
+    assert ok_status == "ok" and "西岗" in report["title"], report.get("title")
+
+
+def test_ctrl_c_stops_a_crawl_whose_worker_is_deep_in_a_parse(tmp_path: Path) -> None:
+    """Ctrl-C during a long parse (limits lifted, so it would run for minutes): the crawl used to
+    ignore two SIGINTs and a SIGTERM for 12 min. One SIGINT now ends it, workers included."""
+    import signal
+    import time
+
+    with PortalServer(_dense_portal(_dense(400_000))) as server:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        cmd = faulty.launcher_cmd("crawl", "--db", str(tmp_path / "archive.db"), *FAST, server.url + "gknb/",
+                                  "-s", "NIANBAO_PARSE_MAX_ELEMENTS=0", "-s", "NIANBAO_PARSE_TIMEOUT=0")
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        try:
+            for _ in range(600):  # until the dense page has been served (its parse then starts)
+                if "/gknb/dense.html" in server.portal.requested():
+                    break
+                time.sleep(0.1)
+            time.sleep(3)
+            assert proc.poll() is None, "the crawl ended before it could be interrupted: the test proves nothing"
+            children = _children(proc.pid)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert "Traceback" not in err, err[-3000:]
+    for _ in range(150):  # the forkserver and resource tracker notice their parent is gone
+        if not any(Path(f"/proc/{p}").exists() for p in children):
+            break
+        time.sleep(0.1)
+    left = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in children if Path(f"/proc/{p}").exists()}
+    assert left == {}, "processes left running"
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    kids = [int(x) for x in out.split()]
+    return kids + [g for k in kids for g in _children(k)]

@@ -28,7 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import classify, middlewares, playwright_guard
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
-from crawler.parsing import ParsePool
+from crawler.parsing import ParseLimits, ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,13 @@ class ReportsSpider(scrapy.Spider):
     def _on_opened(self, spider: Any) -> None:
         s = self.crawler.settings
         middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
-        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"))
+        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
+                              ParseLimits.from_settings(s), stopping=lambda: not getattr(self.crawler.engine, "running", False))
+        # a forced stop (second Ctrl-C) stops the reactor without spider_closed: the parse workers
+        # are killed then too, or the interpreter's exit would wait for a running parse
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", self.pool.close)
 
     def _on_closed(self, spider: Any, reason: str) -> None:
         if self.pool is not None:
