@@ -258,3 +258,21 @@ def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     kids = [int(x) for x in out.split()]
     return kids + [g for k in kids for g in _children(k)]
+
+
+# --- a 20,000-character title --------------------------------------------------------------
+
+def test_a_title_padded_to_20000_characters_is_stored_as_its_report_title(tmp_path: Path) -> None:
+    """A report page whose title (and heading) carries 20,000 characters after the report title
+    used to be stored with title NULL; the report title within it is kept."""
+    import re
+
+    padded = "大连市西岗区2021年政府信息公开工作年度报告" + "。" * 20_000
+    page = re.sub(rb"<title>.*?</title>", f"<title>{padded}</title>".encode(), sites.XIGANG, flags=re.S)
+    page = page.replace("大连市西岗区2021年政府信息公开工作年度报告".encode(), padded.encode())
+    a = _archive_with(tmp_path, [])
+    from parsers import parse_bytes
+
+    a.add_report(parse_bytes(page, "http://127.0.0.1/gknb/long.html", "text/html").to_dict(), portal="test")
+    a.close()
+    assert q(tmp_path / "archive.db", "SELECT title, year FROM reports") == [("大连市西岗区2021年政府信息公开工作年度报告", 2021)]
