@@ -13,6 +13,8 @@ really does reach them, so the first run's silence is the policy's doing.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -95,3 +97,34 @@ def test_control_without_the_policy_every_canary_fires(tmp_path: Path) -> None:
     # WebRTC: STUN over UDP and a TURN allocation over TCP
     assert ("udp", "(datagram 20 bytes)") in hits["127.0.0.3"], hits
     assert any(proto == "tcp" and line.startswith("(binary") for proto, line in hits["127.0.0.3"]), hits
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary (Debian redis-server)")
+def test_distributed_workers_render_behind_the_same_policy(tmp_path: Path) -> None:
+    """`nianbao crawl --redis … --workers 1`: the worker renders with the same settings (the same
+    guarded handler and proxy, in the worker's process); the canaries stay silent and the writer
+    archives the worker's refusals."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    redis = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        site, base, hits = crawl_hostile(tmp_path, "--redis", f"redis://127.0.0.1:{port}/0", "--workers", "1")
+    finally:
+        redis.terminate()
+        redis.wait(10)
+    db = tmp_path / "archive.db"
+    assert hits == {"127.0.0.2": [], "127.0.0.3": []}, hits
+    urls = [u for (u,) in q(db, "SELECT url FROM pages")]
+    assert urls and all(u.startswith(base) for u in urls), urls
+    assert q(db, "SELECT count(*) FROM pages WHERE CAST(body AS TEXT) LIKE '%CANARY%'") == [(0,)]
+    errors = dict(q(db, "SELECT url, reason FROM errors"))
+    a = site.canary_a.base
+    assert errors.get(base + "/redirect.html", "").startswith(f"rendering refused: the browser was led to {a}/redirect")
+    assert errors.get(f"{a[7:]} (tunnel)", "").startswith("not fetched (refused to the rendering browser"), errors
