@@ -72,6 +72,10 @@ def test_every_channel_of_a_hostile_page_is_refused_and_nothing_of_it_archived(t
         assert errors.get(base + page) == (f"rendering refused: the browser was led to {target}, "
                                            "outside the crawl's hosts"), (page, errors.get(base + page))
         assert base + page not in urls
+    # a navigation whose tunnel the proxy refused ends on Chromium's error page: refused, not archived
+    assert errors.get(base + "/httpsnav.html") == ("rendering refused: the browser's navigation was refused or "
+                                                   "failed (it ended on Chromium's error page)"), errors.get(base + "/httpsnav.html")
+    assert base + "/httpsnav.html" not in urls
     # each connection the proxy refused is recorded with its reason
     for url in (a + "/redirect", a + "/scriptnav", a + "/meta", b + "/iframe", b + "/fetch", b + "/worker",
                 b + "/prefetch", f"{a[7:]} (tunnel)", f"{b[7:]} (tunnel)"):
@@ -92,6 +96,7 @@ def test_control_without_the_policy_every_canary_fires(tmp_path: Path) -> None:
     b = {line for _, line in hits["127.0.0.3"]}
     for path in ("/redirect", "/scriptnav", "/meta", "/ws", "/serviceworker"):
         assert f"GET {path} HTTP/1.1" in a, (path, hits)
+    assert any(line.startswith("(binary") for line in a), hits  # the https navigation's TLS hello
     for path in ("/iframe", "/fetch", "/worker", "/prefetch"):
         assert f"GET {path} HTTP/1.1" in b, (path, hits)
     # WebRTC: STUN over UDP and a TURN allocation over TCP

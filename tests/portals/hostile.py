@@ -135,6 +135,7 @@ def hostile_site(canary_a: Canary, canary_b: Canary) -> HostileSite:
     pages = {
         "/redirect.html": "a redirect answered to the browser's own fetch",
         "/scriptnav.html": "a script setting location",
+        "/httpsnav.html": "a script navigating to https:// on another host (a refused tunnel: Chromium's error page)",
         "/meta.html": "<meta http-equiv=refresh>",
         "/iframe.html": "an iframe to another host",
         "/fetch.html": "fetch() to another host",
@@ -145,6 +146,7 @@ def hostile_site(canary_a: Canary, canary_b: Canary) -> HostileSite:
         "/prefetch.html": "prefetch, preconnect and DNS-prefetch hints",
     }
     p.set("/scriptnav.html", _page("信息公开", f"<script>location.href = '{a}/scriptnav';</script>"))
+    p.set("/httpsnav.html", _page("信息公开", f"<script>location.href = 'https://{a[7:]}/httpsnav';</script>"))
     p.set("/meta.html", _page("信息公开", "", f'<meta http-equiv="refresh" content="0;url={a}/meta">'))
     p.set("/iframe.html", _page("信息公开", f'<iframe src="{b}/iframe"></iframe>'))
     p.set("/fetch.html", _page("信息公开", f"<script>fetch('{b}/fetch').then(r => r.text()).then(t => {{ {show} t; }});</script>"))
