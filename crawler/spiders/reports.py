@@ -153,8 +153,10 @@ class ReportsSpider(scrapy.Spider):
     def _on_opened(self, spider: Any) -> None:
         s = self.crawler.settings
         middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
+        # stopping: a Ctrl-C ends parses in progress instead of waiting for them
         self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
-                              ParseLimits.from_settings(s), stopping=lambda: not getattr(self.crawler.engine, "running", False))
+                              ParseLimits.from_settings(s),
+                              stopping=lambda: not getattr(self.crawler.engine, "running", False))
         # a forced stop (second Ctrl-C) stops the reactor without spider_closed: the parse workers
         # are killed then too, or the interpreter's exit would wait for a running parse
         from twisted.internet import reactor
