@@ -57,6 +57,12 @@ class _Stopped(Exception):
     pass
 
 
+class ParseStopped(Exception):
+    """The crawl was asked to stop while this page waited for its parse: the page is dropped from
+    this run (not archived, not journaled), so a resumed crawl fetches it again
+    (`crawler.middlewares.ParseStoppedMiddleware` swallows it quietly)."""
+
+
 class _TimeUp(BaseException):  # not Exception: the parser's own `except Exception` must not catch it
     pass
 
@@ -236,7 +242,7 @@ class ParsePool:
                     return result
                 except _Stopped:
                     self.close()
-                    return "error", "not parsed: the crawl was stopped while this page was being parsed"
+                    raise ParseStopped(url) from None
                 except asyncio.TimeoutError:
                     # stuck where SIGALRM cannot reach (inside C code): kill that pool, start anew
                     if executor is self.executor:
@@ -257,8 +263,13 @@ class ParsePool:
         while True:
             done, _ = await asyncio.wait({wrapped}, timeout=0.5)
             if done:
+                if wrapped.cancelled():
+                    # the pool was closed with this job still queued (the crawl is stopping): an
+                    # answer, not a CancelledError, or Scrapy would wait for this response forever
+                    raise _Stopped()
                 return wrapped.result()
-            if self.stopping is not None and self.stopping():
+            # (a thread cannot be stopped: there, the parse runs out; the element cap bounds it)
+            if self.stopping is not None and self.workers > 0 and self.stopping():
                 raise _Stopped()
             if deadline is not None and time.monotonic() > deadline:
                 raise asyncio.TimeoutError()

@@ -88,6 +88,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.ParseStoppedMiddleware": 50,  # a parse cut short by Ctrl-C: retried on resume
+}
 # the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 ITEM_PIPELINES = {
