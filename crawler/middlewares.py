@@ -221,9 +221,10 @@ class SizeGuardMiddleware:
         ct = (headers.get(b"Content-Type") or b"").lower()
         html = request.meta.get("kind") in ("start", "nav", "listing") or b"html" in ct or not ct
         request.meta["_nianbao_html_bytes"] = 0 if html else None
-        if html:
+        if html and headers.get(b"Content-Encoding"):
             # the cap is on the page as decoded: a gzip body of 58 KB can unpack to 35 MB, and
-            # HttpCompressionMiddleware stops decompressing at download_maxsize
+            # HttpCompressionMiddleware stops decompressing at download_maxsize (set only for
+            # encoded bodies: uncoded ones are counted below, with our own reason)
             request.meta["download_maxsize"] = self.cap
         if html and isinstance(body_length, int) and body_length > self.cap:  # else UNKNOWN_LENGTH
             self._stop(request, body_length, True)
