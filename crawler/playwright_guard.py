@@ -106,35 +106,3 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             if self.proxy is not None:
                 await self.proxy.close()
 
-
-# --- what the spider records of it --------------------------------------------------------------
-
-def final_url_refusal(allowed: Any, final_url: str) -> Optional[str]:
-    """Why a rendered page whose browser ended on `final_url` must not be archived: a navigation
-    (redirect, script, meta refresh) left the start hosts, or ended on Chromium's error page
-    (`chrome-error://chromewebdata/`, a navigation the proxy refused)."""
-    if allowed.allows(final_url):
-        return None
-    if final_url.startswith("chrome-error:"):
-        return "the browser's navigation was refused or failed (it ended on Chromium's error page)"
-    return f"the browser was led to {final_url[:300]}, outside the crawl's hosts"
-
-
-def proxy_refusal_items(crawler: Any, portal: str, now: str) -> list[Any]:
-    """The connections the browser was refused since the last call, as error records (one per
-    URL), so the archive says what rendered pages tried to reach. (Which page asked is not known:
-    two pages render at once, and a tunnel carries no Referer.)"""
-    from crawler.items import PageItem
-
-    proxy = getattr(context_for(crawler), "browser_proxy", None)
-    if proxy is None:
-        return []
-    out, seen = [], set()
-    for r in proxy.take_refusals():
-        if r.url in seen:
-            continue
-        seen.add(r.url)
-        crawler.stats.inc_value("nianbao/blocked/browser")
-        out.append(PageItem(url=r.url, kind="link", status=None, fetched_at=now, portal=portal,
-                            error=f"not fetched (refused to the rendering browser: {r.reason})"[:500]))
-    return out

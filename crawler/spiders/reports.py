@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import classify, middlewares, playwright_guard
+from crawler import browser_proxy, classify, middlewares
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.parsing import ParseLimits, ParsePool
@@ -247,10 +247,10 @@ class ReportsSpider(scrapy.Spider):
         if response.meta.get("playwright"):
             # the browser's refused connections are recorded; a page it was led away from the
             # start hosts (or to its error page) is recorded as refused, never archived
-            for note in playwright_guard.proxy_refusal_items(self.crawler, self._portal(response.request.url),
+            for note in browser_proxy.proxy_refusal_items(self.crawler, self._portal(response.request.url),
                                                              self.now()):
                 yield note
-            why = playwright_guard.final_url_refusal(self.allowed_hosts, response.url)
+            why = browser_proxy.final_url_refusal(self.allowed_hosts, response.url)
             if why:
                 self.ctx.counters["offsite_blocked"] += 1
                 yield PageItem(url=response.request.url, kind=response.meta.get("kind", "start"), status=None,
@@ -450,9 +450,9 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            yield from playwright_guard.proxy_refusal_items(self.crawler, self._portal(request.url), self.now())
+            yield from browser_proxy.proxy_refusal_items(self.crawler, self._portal(request.url), self.now())
             final = failure.value.response.url if failure.check(HttpError) else request.url
-            why = playwright_guard.final_url_refusal(self.allowed_hosts, final)
+            why = browser_proxy.final_url_refusal(self.allowed_hosts, final)
             reason = f"rendering refused: {why}" if why else "rendering failed: " + reason
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
