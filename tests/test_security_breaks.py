@@ -121,7 +121,7 @@ def _crawl(tmp: Path, *args: str, timeout: int = 180) -> subprocess.CompletedPro
 
 
 def test_a_gzip_page_that_unpacks_beyond_16_mb_is_refused(tmp_path: Path) -> None:
-    """A report page of 20 MB of markup sent gzip-compressed (~60 KB on the wire) used to be
+    """A report page of 20 MB of markup sent gzip-compressed (30 KB on the wire) used to be
     unpacked and stored whole; the cap now applies to what it decodes to. The control: the same
     kind of gzip page of normal size is stored and parsed."""
     import gzip
