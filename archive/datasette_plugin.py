@@ -27,6 +27,7 @@ facets stop at `facet_time_limit_ms`.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -41,12 +42,14 @@ from markupsafe import Markup
 
 from . import labels
 from .fts import bigram_query
-from .sanitize import SAFE_HEADERS, _safe_url, archived_page
+from .sanitize import SAFE_HEADERS, ArchivedCopies, _safe_url, archived_page
+from .sqlite_limits import limit_value_length
 from .store import decompress
 
 
 @hookimpl(trylast=True)
 def prepare_connection(conn, database):
+    limit_value_length(conn)  # `select randomblob(1000000000)`: refused at once, not 6 GB later
     try:
         has = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reports_fts'").fetchone()
@@ -60,6 +63,7 @@ def prepare_connection(conn, database):
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+ARCHIVED_COPIES = ArchivedCopies()  # the last rendered archived copies (archive/sanitize.py)
 MMAP_SIZE = 2 ** 31 - 2 ** 16   # SQLite's default ceiling (SQLITE_MAX_MMAP_SIZE) is just under 2 GiB
 SEARCH_EXACT_LIMIT = 20_000     # above this many matches: no exact count, no facets ("more than N")
 _MARK = b"nianbao"              # the value of the _nocount/_nofacet this plugin adds
@@ -401,10 +405,13 @@ async def export_view(datasette, request):
 async def _archive_db(datasette, request):
     name = request.args.get("db")
     if name:
+        if name.startswith("_"):  # Datasette's own _internal (or _memory): never an archive
+            return None
         try:
-            return datasette.get_database(name)
+            db = datasette.get_database(name)
         except KeyError:
             return None
+        return db if await db.table_exists("pages") and await db.table_exists("reports") else None
     for db_name, db in datasette.databases.items():
         if db_name.startswith("_"):
             continue
@@ -413,11 +420,20 @@ async def _archive_db(datasette, request):
     return None
 
 
+def _page_id(request) -> Optional[int]:
+    """The page id of the path, or None past SQLite's integer range (2⁶³ − 1; 4,300 digits used to
+    end in a 500 with a traceback)."""
+    digits = request.url_vars["page_id"]
+    return int(digits) if len(digits) <= 19 and int(digits) < 2 ** 63 else None
+
+
 async def archived_view(datasette, request):
-    page_id = int(request.url_vars["page_id"])
+    page_id = _page_id(request)
     db = await _archive_db(datasette, request)
     if db is None:
         return Response.text("no archive database", status=404, headers=SAFE_HEADERS)
+    if page_id is None:
+        return Response.text("no such archived page", status=404, headers=SAFE_HEADERS)
     row = (await db.execute(
         "SELECT url, fetched_at, content_type, body, compression FROM pages WHERE id = ?", [page_id])).first()
     if row is None:
@@ -425,15 +441,21 @@ async def archived_view(datasette, request):
     rep = (await db.execute(
         "SELECT id, text FROM reports WHERE page_id = ? ORDER BY id DESC LIMIT 1", [page_id])).first()
     back = datasette.urls.row(db.name, "reports", str(rep["id"])) if rep else None
-    body = decompress(row["body"], row["compression"])
-    doc = archived_page(body, row["content_type"], row["url"], row["fetched_at"], page_id,
-                        back_href=back, fallback_text=rep["text"] if rep else None)
+
+    def render() -> str:
+        body = decompress(row["body"], row["compression"])
+        return archived_page(body, row["content_type"], row["url"], row["fetched_at"], page_id,
+                             back_href=back, fallback_text=rep["text"] if rep else None)
+
+    # sanitizing is CPU work: off the event loop (other requests go on), and cached
+    doc = await asyncio.get_running_loop().run_in_executor(
+        None, ARCHIVED_COPIES.get, (db.path, page_id, back, row["url"], row["fetched_at"]), render)
     return Response.html(doc, headers=SAFE_HEADERS)
 
 
 async def archived_raw_view(datasette, request):
-    page_id = int(request.url_vars["page_id"])
-    db = await _archive_db(datasette, request)
+    page_id = _page_id(request)
+    db = await _archive_db(datasette, request) if page_id is not None else None
     row = (await db.execute("SELECT body, compression FROM pages WHERE id = ?", [page_id])).first() if db else None
     if row is None or row["body"] is None:
         return Response.text(f"no archived body for page {page_id}", status=404, headers=SAFE_HEADERS)

@@ -572,7 +572,14 @@ class Archive:
         for u in urls:
             parts = urlsplit(u)
             netloc = parts.netloc.lower()
-            if netloc == host or (":" not in host and (parts.hostname or "") == host):
+            try:
+                port = parts.port
+            except ValueError:
+                continue
+            # "host" alone means the scheme's default port: http://h/ is not http://h:8801/
+            # (comparing host names only marked another port's reports removed)
+            if netloc == host or (port in (None, {"http": 80, "https": 443}.get(parts.scheme))
+                                  and (parts.hostname or "") == host.strip("[]")):
                 out.add(u)
         return out
 

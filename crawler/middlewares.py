@@ -26,13 +26,9 @@ except ImportError:  # pragma: no cover
     _DNS_ERRORS = (DNSLookupError,)
 
 from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
+from parsers.fetch import address_refusal  # one address rule for the crawler and `nianbao parse`
 
 log = logging.getLogger(__name__)
-
-# Set by the spider when it opens: the browser's own sub-requests (XHR, scripts) are checked
-# against it in `playwright_abort_request`, since they do not pass through Scrapy's middlewares.
-_ALLOWED_FOR_BROWSER: AllowedHosts | None = None
-
 
 class OffsiteBlocked(IgnoreRequest):
     pass
@@ -100,15 +96,10 @@ def _sibling_request(spider: Any, request: Request) -> bool:
 
 
 def playwright_abort_request(req: Any) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: the browser loads only the start hosts, and no images/fonts/media.
-    (Their names were checked by HostGuardMiddleware, which resolves every start host name through
-    GuardedResolver before any request for it, rendered or not, goes out.)"""
-    if req.resource_type in ("image", "media", "font"):
-        return True
-    allowed = _ALLOWED_FOR_BROWSER
-    if allowed is None:
-        return False
-    return not allowed.allows(req.url)
+    """PLAYWRIGHT_ABORT_REQUEST: no images/fonts/media (bandwidth only). Where the browser may
+    connect is decided by the proxy it must use (crawler/browser_proxy.py), which sees every
+    connection, redirects and WebSockets included; this predicate does not."""
+    return req.resource_type in ("image", "media", "font")
 
 
 # --- where a host name may lead: the address check (DNS rebinding) ------------------------------
@@ -125,22 +116,6 @@ def _is_ip(host: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an address must not be contacted ("link-local address", …), or None for a public one."""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for test, why in ((ip.is_link_local, "link-local address"), (ip.is_loopback, "loopback address"),
-                      (ip.is_private, "private address"), (ip.is_unspecified, "unspecified address"),
-                      (ip.is_multicast, "multicast address"), (not ip.is_global, "non-public address")):
-        if test:
-            return why
-    return None
 
 
 class AddressPolicy:
@@ -255,8 +230,25 @@ class SizeGuardMiddleware:
         ct = (headers.get(b"Content-Type") or b"").lower()
         html = request.meta.get("kind") in ("start", "nav", "listing") or b"html" in ct or not ct
         request.meta["_nianbao_html_bytes"] = 0 if html else None
+        if html and headers.get(b"Content-Encoding"):
+            # the cap is on the page as decoded: a gzip body of 58 KB can unpack to 35 MB, and
+            # HttpCompressionMiddleware stops decompressing at download_maxsize (set only for
+            # encoded bodies: uncoded ones are counted below, with our own reason)
+            request.meta["download_maxsize"] = self.cap
         if html and isinstance(body_length, int) and body_length > self.cap:  # else UNKNOWN_LENGTH
             self._stop(request, body_length, True)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """After decompression (HttpCompressionMiddleware runs first on the way back) and for
+        rendered pages (Chromium's DOM, which no byte signal counts): the decoded page itself."""
+        if not self.cap or request.meta.get("kind") == "attachment" or len(response.body) <= self.cap:
+            return response
+        if request.meta.get("_nianbao_html_bytes") is None and not request.meta.get("playwright"):
+            return response  # not HTML (a report PDF): DOWNLOAD_MAXSIZE applies
+        size = len(response.body)
+        request.meta["nianbao_error"] = (f"refused: HTML page decodes to {size // 1048576} MB "
+                                         f"(NIANBAO_HTML_MAXSIZE = {self.cap // 1048576} MB)")
+        raise IgnoreRequest(request.meta["nianbao_error"])
 
     def bytes_received(self, data: bytes, request: Request, spider: Any) -> None:
         n = request.meta.get("_nianbao_html_bytes")
@@ -404,3 +396,17 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
             return super().process_response(request, response)
         except ValueError:
             return response
+
+
+class ParseStoppedMiddleware:
+    """Spider middleware: a page whose parse was cut short by Ctrl-C (crawler.parsing.ParseStopped)
+    ends quietly, with no record: it is neither archived nor journaled, so the resumed crawl
+    fetches and parses it again (recording it as an error would lose the report for good)."""
+
+    def process_spider_exception(self, response: Response, exception: Exception, spider: Any = None) -> Any:
+        from crawler.parsing import ParseStopped
+
+        if isinstance(exception, ParseStopped):
+            log.info("not parsed (the crawl is stopping): %s", response.url)
+            return []
+        return None

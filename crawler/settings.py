@@ -14,6 +14,14 @@ ARCHIVE_DB = "archive.db"  # the SQLite archive (archive.store.Archive)
 NIANBAO_ARCHIVE_CLASS = "archive.store:Archive"
 NIANBAO_PARSER = "parsers:parse_bytes"  # runs in the parse process pool
 NIANBAO_PARSE_WORKERS = 0  # 0 = one per core; -1 = in-process thread (debugging)
+# Per page, in the parse pool (crawler/parsing.py): an HTML page with more tags than this is not
+# parsed (real report pages have < 2,000; lxml + trafilatura time grows faster than the count);
+# a parse running longer, or a worker needing more address space, is stopped with the reason
+# recorded; workers are replaced every NIANBAO_PARSE_RECYCLE pages. 0 turns a limit off.
+NIANBAO_PARSE_MAX_ELEMENTS = 50_000
+NIANBAO_PARSE_TIMEOUT = 120  # seconds (a long scanned PDF under OCR needs the most)
+NIANBAO_PARSE_MAX_MEMORY_MB = 2048
+NIANBAO_PARSE_RECYCLE = 200
 NIANBAO_JOBDIR = None  # resume journal; default "<ARCHIVE_DB>.crawl/"
 NIANBAO_PROGRESS = True  # live progress line and closing summary on stderr
 NIANBAO_PROGRESS_LINE = True  # the live line (`nianbao crawl -q`: the summary only)
@@ -81,6 +89,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.ParseStoppedMiddleware": 50,  # a parse cut short by Ctrl-C: retried on resume
+}
 # the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
 TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 ITEM_PIPELINES = {
@@ -93,9 +104,12 @@ EXTENSIONS = {
 # --- JS listings (scrapy-playwright, Debian Chromium) -------------------------------------------
 # The handler only launches the browser for requests with meta["playwright"]; others go through
 # Scrapy's HTTP/1.1 handler unchanged. crawler.cli removes it when NIANBAO_JS=off.
+# crawler.playwright_guard's handler is scrapy-playwright's, with every connection the browser
+# makes sent through a proxy in the crawl process that applies the crawl's address policy
+# (crawler/browser_proxy.py), service workers and downloads off in every context.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.playwright_guard.GuardedPlaywrightHandler",
+    "https": "crawler.playwright_guard.GuardedPlaywrightHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

@@ -104,6 +104,8 @@ def find_title(lines: list[str], hints: list[str]) -> Optional[str]:
     for cand in _title_candidates(lines, hints):
         c = unicodedata.normalize("NFKC", cand).strip()
         c = re.split(r"[_\-|｜—]{1,2}\s*[\u4e00-\u9fa5]*(?:网|政府|门户)", c)[0].strip()  # "<title>: 报告 - XX网"
+        if len(c) > 80 and (m := _TITLE.search(c[:100_000])):
+            c = c[m.start():m.end()]  # a title padded to 20,000 characters: its report title, not NULL
         if 6 <= len(c) <= 80 and (_TITLE.search(c) or _TITLE_YEAR_FIRST.search(c)) \
                 and not c.startswith(("根据", "现", "按照")) and is_report_title(c):
             if _TITLE_YEAR_FIRST.search(c):

@@ -26,12 +26,12 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import classify, listings, middlewares
+from crawler import browser_proxy, classify, listings, middlewares
 from crawler.dupefilter import page_url as page_key
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.listings import ApiCall, xhr_json
-from crawler.parsing import ParsePool
+from crawler.parsing import ParseLimits, ParsePool
 from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
 from crawler.siblings import SiblingHosts
 
@@ -148,10 +148,17 @@ class ReportsSpider(scrapy.Spider):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def _on_opened(self, spider: Any) -> None:
-        middlewares._ALLOWED_FOR_BROWSER = self.allowed_hosts
         s = self.crawler.settings
         middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
-        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"))
+        # stopping: a Ctrl-C ends parses in progress instead of waiting for them
+        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
+                              ParseLimits.from_settings(s),
+                              stopping=lambda: not getattr(self.crawler.engine, "running", False))
+        # a forced stop (second Ctrl-C) stops the reactor without spider_closed: the parse workers
+        # are killed then too, or the interpreter's exit would wait for a running parse
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", self.pool.close)
 
     def _on_closed(self, spider: Any, reason: str) -> None:
         if self.pool is not None:
@@ -257,6 +264,19 @@ class ReportsSpider(scrapy.Spider):
         return self.portal_by_host.get(host_label(url)) or urlsplit(url).netloc
 
     async def parse_page(self, response: Any) -> AsyncIterator[Any]:
+        if response.meta.get("playwright"):
+            # the browser's refused connections are recorded; a page it was led away from the
+            # start hosts (or to its error page) is recorded as refused, never archived
+            for note in browser_proxy.proxy_refusal_items(self.crawler, self._portal(response.request.url),
+                                                             self.now()):
+                yield note
+            why = browser_proxy.final_url_refusal(self.allowed_hosts, response.url)
+            if why:
+                self.ctx.counters["offsite_blocked"] += 1
+                yield PageItem(url=response.request.url, kind=response.meta.get("kind", "start"), status=None,
+                               fetched_at=self.now(), error=f"rendering refused: {why}"[:500],
+                               portal=self._portal(response.request.url))
+                return
         item = self._item(response)
         kind = item.kind
         if response.status == 304:
@@ -558,7 +578,10 @@ class ReportsSpider(scrapy.Spider):
             if request.meta.get("retry_times"):
                 reason += f" (after {request.meta['retry_times']} retries)"
         if request.meta.get("playwright"):
-            reason = "rendering failed: " + reason
+            yield from browser_proxy.proxy_refusal_items(self.crawler, self._portal(request.url), self.now())
+            final = failure.value.response.url if failure.check(HttpError) else request.url
+            why = browser_proxy.final_url_refusal(self.allowed_hosts, final)
+            reason = f"rendering refused: {why}" if why else "rendering failed: " + reason
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
             reason += f" (redirected to {request.url})"
