@@ -219,6 +219,16 @@ def final_url_refusal(allowed: Any, final_url: str) -> Optional[str]:
     return f"the browser was led to {final_url[:300]}, outside the crawl's hosts"
 
 
+# Chromium's own background calls (network time, component updates, sign-in) that its switches do
+# not all silence: refused like everything else, counted, but not archived as the portal's errors.
+BROWSER_SERVICE_DOMAINS = ("google.com", "googleapis.com", "gvt1.com", "gvt2.com", "gstatic.com")
+
+
+def is_browser_service(url: str) -> bool:
+    host = (urlsplit(url if "//" in url else "//" + url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in BROWSER_SERVICE_DOMAINS)
+
+
 def proxy_refusal_items(crawler: Any, portal: str, now: str) -> list[Any]:
     """The connections the browser was refused since the last call, as error records (one per
     URL), so the archive says what rendered pages tried to reach. (Which page asked is not known:
@@ -234,6 +244,9 @@ def proxy_refusal_items(crawler: Any, portal: str, now: str) -> list[Any]:
         if r.url in seen:
             continue
         seen.add(r.url)
+        if is_browser_service(r.url):
+            crawler.stats.inc_value("nianbao/blocked/browser_service")
+            continue
         crawler.stats.inc_value("nianbao/blocked/browser")
         out.append(PageItem(url=r.url, kind="link", status=None, fetched_at=now, portal=portal,
                             error=f"not fetched (refused to the rendering browser: {r.reason})"[:500]))
