@@ -145,18 +145,26 @@ class Recognizer:
     def read(self, crops: list[np.ndarray]) -> list[tuple[str, float, list]]:
         """Each crop → (text, confidence, decoded chars). A reading that looks like a figure
         is decoded again with only digits, commas and points allowed."""
-        res = []
-        for p in self._probs(crops) if crops else []:
-            chars = self._decode(p)
-            text = "".join(c[0] for c in chars)
-            if looks_like_figure(text):
-                digits = self._decode(p, self.figure_ids)
-                if digits:
-                    chars = digits
-                    text = "".join(c[0] for c in chars)
-            conf = min((c[1] for c in chars), default=0.0)
-            res.append((text, conf, chars))
-        return res
+        # a clean picture repeats its cells pixel for pixel ("0", "/" down a whole column):
+        # each distinct crop is recognised once
+        keys = [hashlib.sha1(c.tobytes() + bytes(str(c.shape), "ascii")).digest() for c in crops]
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        uniq = list(first.values())
+        probs = dict(zip(uniq, self._probs([crops[i] for i in uniq]))) if crops else {}
+        return [self._reading(probs[first[k]]) for k in keys]
+
+    def _reading(self, p: np.ndarray) -> tuple[str, float, list]:
+        chars = self._decode(p)
+        text = "".join(c[0] for c in chars)
+        if looks_like_figure(text):
+            digits = self._decode(p, self.figure_ids)
+            if digits:
+                chars = digits
+                text = "".join(c[0] for c in chars)
+        conf = min((c[1] for c in chars), default=0.0)
+        return text, conf, chars
 
 
 _FIGURE_LOOKALIKES = set("0123456789,.，．oOlIi|SsBZzgq") | set("０１２３４５６７８９")
@@ -334,3 +342,38 @@ def add_pictures(doc, pictures: list[Picture], where: str = "picture") -> None:
 
 def figure_cells(doc) -> list[OcrCell]:
     return [c for c in doc.ocr_cells if looks_like_figure(c.text) or re.fullmatch(r"[\d,.]+", c.text or "")]
+
+
+# --- which pictures to read -------------------------------------------------------------------
+
+_TABLE_MARKS = (("第二十条", "信息内容"), ("自然人",), ("行政复议",))  # table 2, 3, 4 headers
+
+
+def tables_missing(grids: list[list[Row]]) -> bool:
+    """True unless the source's own (text) tables already hold all three report tables:
+    pictures are read only where there is no text for that part of the report."""
+    cells = " ".join(v for g in grids for row in g for v in row if v)
+    return not all(any(m in cells for m in marks) for marks in _TABLE_MARKS)
+
+
+def worth_keeping(pic: Picture) -> bool:
+    """A photo or a logo reads as nothing or as a few stray words: keep a picture that gave a
+    table, or at least three lines of Chinese text."""
+    return bool(pic.tables) or sum(1 for ln in pic.lines if len(re.findall(r"[\u4e00-\u9fff]", ln)) >= 4) >= 3
+
+
+def read_pictures(items: list[tuple[str, bytes]], doc, where: str = "picture") -> None:
+    """OCR each (name, bytes) into `doc`: tables, text (appended), OCR marks and doubts."""
+    cache = ocr_cache_dir()
+    kept = []
+    for name, data in items[:MAX_PICTURES]:
+        try:
+            pic = read_picture(data, name, cache)
+        except ParseError as e:
+            doc.doubts.append(Doubt(kind="ocr_page", where=f"{where} {name}", detail=f"not read: {e}"))
+            continue
+        if worth_keeping(pic):
+            kept.append(pic)
+    if kept:
+        add_pictures(doc, kept, where)
+        doc.text = "\n".join(t for t in [doc.text] + [picture_text(p) for p in kept] if t.strip())

@@ -141,9 +141,10 @@ def _positions(mask: np.ndarray, axis: int, min_len: int) -> list[int]:
 
 
 def _covered(mask: np.ndarray, a: int, b: int, at: int, axis: int) -> bool:
-    """Is there a stroke at `at` between a and b (axis 0: a horizontal stroke at y=at from
-    x=a to b)? Only the middle of the boundary is looked at: corners belong to both."""
-    pad = (b - a) // 5
+    """Is there a rule at `at` from a to b (axis 0: a horizontal rule at y=at from x=a to b)?
+    The junctions at both ends are skipped; the rule must run through nearly all the rest (a
+    character's stroke inside a merged cell may be long, but never spans the whole cell)."""
+    pad = min(max((b - a) // 10, 2), 5)
     a, b = a + pad, b - pad
     if b <= a:
         return True
@@ -151,7 +152,7 @@ def _covered(mask: np.ndarray, a: int, b: int, at: int, axis: int) -> bool:
     if band.size == 0:
         return False
     hit = band.max(axis=0 if axis == 0 else 1) > 0
-    return hit.mean() > 0.7
+    return hit.mean() > 0.85
 
 
 def find_tables(img: np.ndarray) -> tuple[list[TableBox], np.ndarray]:
