@@ -31,7 +31,7 @@ import numpy as np
 from parsers.extract.grid import SpanCell, build_grid, join_lines, pipe_lines
 from parsers.model import Doubt, ParseError, Row
 
-OCR_VERSION = "1"  # part of the cache key: bump when reading changes
+OCR_VERSION = "2"  # part of the cache key: bump when reading changes
 CONFIDENT = 0.93  # a digit read with less than this keeps its runner-up and may be doubted
 MAX_PICTURES = 40  # per report: a page with more pictures is a gallery, not a report
 
@@ -196,6 +196,8 @@ def _alternatives(chars: list) -> list[str]:
         for _, i in unsure[:2]:
             s[i] = chars[i][2]
         alts.append("".join(s))
+    if len(chars) == 1 and chars[0][1] < CONFIDENT:
+        alts.append("-")  # a lone stroke read as 1 may be the blank mark "/" or "-"
     return [a for a in dict.fromkeys(alts) if a != "".join(base)]
 
 
@@ -324,16 +326,27 @@ def picture_text(pic: Picture) -> str:
     return "\n".join(out)
 
 
+_SPECK = re.compile(r"^[·.。、,，'‘’“”`\"ー一_－—\-~～]{1,3}$")
+
+
+def tidy_cell(text: Optional[str]) -> Optional[str]:
+    """A lone dash printed as a blank mark is read as a dot, a quote or 一 once scanned:
+    give it back as "-" (a blank mark the table reader knows)."""
+    if text and _SPECK.match(text.strip()):
+        return "-"
+    return text
+
+
 def add_pictures(doc, pictures: list[Picture], where: str = "picture") -> None:
     """Append the pictures' tables and text to `doc`, record every OCR'd cell and the doubts:
     one `ocr_page` per picture read (its values came from OCR), one `ocr_cell` per figure read
     with low confidence (parsers/extract/ocr_arith.py may settle those from the arithmetic)."""
     for pic in pictures:
         first = len(doc.tables)
-        doc.tables.extend(pic.tables)
+        doc.tables.extend([[tidy_cell(v) for v in row] for row in grid] for grid in pic.tables)
         for c in pic.cells:
-            doc.ocr_cells.append(OcrCell(first + c.table, c.row, c.col, c.text, c.confidence,
-                                         list(c.alternatives)))
+            doc.ocr_cells.append(OcrCell(first + c.table, c.row, c.col, tidy_cell(c.text) or "",
+                                         c.confidence, list(c.alternatives)))
         ncells = sum(1 for c in pic.cells)
         doc.doubts.append(Doubt(
             kind="ocr_page", where=f"{where} {pic.name} (sha256 {pic.sha256[:12]})",

@@ -25,6 +25,7 @@ from parsers.model import Document, ParseError
 
 MAX_BYTES = 150 * 1024 * 1024
 MAX_PAGES = 200
+MAX_OCR_PAGES = 30  # scanned pages read by OCR per PDF (about half a minute each on one core)
 
 LINES = {
     "vertical_strategy": "lines",
@@ -106,10 +107,14 @@ def extract_pdf(data: bytes, url: str) -> Document:
         nchars = 0
         ncid = 0
         failed = 0
+        scans: list[tuple[int, bytes]] = []  # pages without a text layer, rendered for OCR
         for i, page in enumerate(pages[:MAX_PAGES]):
             try:
                 p = page.dedupe_chars()
                 nchars += len(p.chars)
+                if not p.chars and p.images and len(scans) < MAX_OCR_PAGES:
+                    from parsers.extract.ocr_pdf import render_page
+                    scans.append((i, render_page(page)))
                 text = p.extract_text() or ""
                 ncid += text.count("(cid:")
                 texts.append(clean_text_block(text))
@@ -127,15 +132,21 @@ def extract_pdf(data: bytes, url: str) -> Document:
             meta["unreadable_pages"] = str(failed)
 
     text = "\n".join(t for t in texts if t.strip())
+    if scans:
+        from parsers.extract.ocr_pdf import ocr_scanned_pages
+        return ocr_scanned_pages(scans, texts, pieces, meta, url)
     if nchars == 0 or not text.strip():
         raise ParseError("PDF has no text layer: needs OCR")
     if ncid * 8 > len(text):
         raise ParseError("PDF text layer is not decodable (fonts without Unicode map): needs OCR")
 
-    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
-    tables = [t for t in tables if t]
-    return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
+    return Document(url=url, format="pdf", text=text, tables=pdf_tables(pieces), meta=meta,
                     raw_text=text, title_hint=title_hint(text))
+
+
+def pdf_tables(pieces: list["_Piece"]) -> list:
+    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
+    return [t for t in tables if t]
 
 
 def _open(pdfplumber, data: bytes):
