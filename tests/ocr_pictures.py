@@ -260,3 +260,27 @@ def scanned_pdf(html: bytes, rng: random.Random, dpi: int = 150, **kw) -> bytes:
     out = io.BytesIO()
     pages[0].save(out, "PDF", resolution=float(dpi), save_all=True, append_images=pages[1:])
     return out.getvalue()
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+def score(report, truth: dict) -> tuple[int, list[tuple[str, str, str, object, object, bool]]]:
+    """(cells in the truth, wrong cells) for tables 2-4; each wrong cell says whether the report
+    flags it: an `ocr_cell` doubt naming it, or a failing check on its row or column that an
+    `ocr_cell` doubt points at."""
+    flagged = {d.where for d in report.doubts if d.kind == "ocr_cell"}
+    failing = {(c.rule, c.where) for c in report.checks if not c.ok}
+    n, wrong = 0, []
+    for name in ("table2", "table3", "table4"):
+        got_table = getattr(report, name) or {}
+        for row, cells in (truth.get(name) or {}).items():
+            for col, want in cells.items():
+                n += 1
+                got = (got_table.get(row) or {}).get(col)
+                same = (want is None and got is None) or (
+                    want is not None and got is not None and abs(want - got) < 1e-9)
+                if not same:
+                    named = f"{name} {row}/{col}" in flagged
+                    by_check = bool(flagged) and any(w in (row, col) for _, w in failing)
+                    wrong.append((name, row, col, want, got, named or by_check))
+    return n, wrong

@@ -45,6 +45,33 @@ def _failed(checks: dict) -> set:
     return {k for k, v in checks.items() if not v[0]}
 
 
+def _number(text: str):
+    from parsers.normalise import parse_cell
+
+    try:
+        return parse_cell(text)
+    except Exception:  # noqa: BLE001 - NotANumber and odd readings: not a figure
+        return None
+
+
+def _values_in(failed: set, flat: dict) -> set:
+    """The values printed in the cells that the failing checks add up (checks.py's rules)."""
+    from parsers.tables import templates as T
+
+    keys = set()
+    for rule, where in failed:
+        if rule == "t3_row_total":
+            keys |= {("table3", where, col) for col in T.T3_COLUMNS}
+        elif rule == "t3_balance":
+            keys |= {("table3", r, where) for r in ("new_received", "carried_over", "total_processed",
+                                                     "carried_forward")}
+        elif rule == "t3_results_sum":
+            keys |= {("table3", r, where) for r in T.T3_RESULT_ROWS + ("total_processed",)}
+        elif rule == "t4_total":
+            keys |= {("table4", where, f) for f in T.T4_FIELDS}
+    return {flat.get(k) for k in keys} - {None}
+
+
 def settle(doc: Document) -> Document:
     from parsers.report import read_tables
 
@@ -90,11 +117,14 @@ def settle(doc: Document) -> Document:
         tables, checks = evaluate()
         failed = _failed(checks)
 
-    # trace each figure: which report cell it became, which checks cover it
+    # trace: which report cell a figure became and which checks cover it, by changing it
+    # alone. Only figures that may need a word are traced: the unsure ones, and those whose
+    # value sits in a failing check (a sure misreading shows only there)
     before = _flat(tables)
+    suspects = _values_in(failed, before)
     for c in cells:
-        if not failed and c.confidence >= UNCHECKED_CONFIDENT:
-            continue  # sure, and no sum disagrees: nothing to say about this cell
+        if c.confidence >= UNCHECKED_CONFIDENT and _number(c.text) not in suspects:
+            continue
         put(c, _PROBE)
         t2, ch2 = evaluate()
         put(c, c.text)
