@@ -34,7 +34,7 @@ def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None)
     except Exception as e:  # noqa: BLE001
         return "error", f"parser unavailable: {type(e).__name__}: {e}"
     try:
-        report = parse(body, url, content_type)
+        report = parse(body, url, content_type, **_picture_source(parse, url))
     except Exception as e:  # noqa: BLE001 - ParseError and any parser bug: reported, never fatal
         name = type(e).__name__
         msg = str(e).splitlines()[0] if str(e) else name
@@ -45,6 +45,25 @@ def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None)
         return kind, msg[:300]
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     return "ok", data
+
+
+def _picture_source(parse: Callable[..., Any], url: str) -> dict[str, Any]:
+    """A page whose tables are pictures: the worker fetches them itself from the page's own
+    host (parsers/extract/ocr_sources.py), for a parser that takes a `pictures` source. Done
+    here rather than by the spider: only the parser knows whether a page's tables are
+    pictures, and a parse job must not wait on the reactor (see crawler/README.md, Pictures)."""
+    if not url.startswith(("http://", "https://")):
+        return {}
+    try:
+        import inspect
+
+        if "pictures" not in inspect.signature(parse).parameters:
+            return {}
+    except (TypeError, ValueError):
+        return {}
+    from parsers.extract.ocr_sources import web_pictures
+
+    return {"pictures": web_pictures(url)}
 
 
 def _worker_init(parser_path: str, crawl_pid: int) -> None:

@@ -213,3 +213,44 @@ def test_a_sure_misreading_that_breaks_a_sum_is_named_in_doubts():
     assert "table3 carried_over/natural_person" in named
     failed = {(c.rule, c.where) for c in report.checks if not c.ok}
     assert ("t3_row_total", "carried_over") in failed
+
+
+def test_a_crawl_archives_a_portal_page_whose_tables_are_pictures(pictured, tmp_path):
+    """The bundled sample portal plus one report page with pictured tables (added in memory:
+    the committed portal stays as the other crawl tests expect it). The parse workers fetch
+    the page's pictures from the portal and archive the report with its tables."""
+    import os
+
+    from crawler.sample_portal.server import Portal, PortalServer
+
+    case, folder, pictures, first = pictured
+    col = "/zwgk/zfxxgk/zfxxgknb/"
+    page = col + "202303/t20230301_5000.html"
+    portal = Portal.from_dir()
+    portal.set(page, (folder / "report.html").read_bytes(), "text/html; charset=utf-8")
+    for name, data in pictures.items():
+        portal.set(col + "202303/" + name, data, "image/png")
+    index = portal.files[col + "index.html"].decode("utf-8")
+    link = f'<li><a href="{page}" title="{first.title}">{first.title}</a><span>2023-03-01</span></li>'
+    portal.set(col + "index.html", index.replace("<li>", link + "<li>", 1), "text/html; charset=utf-8")
+    db = tmp_path / "archive.db"
+    server = PortalServer(portal).start()
+    try:
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        cmd = [sys.executable, "-m", "nianbao", "crawl", server.url, "--db", str(db), "--no-js",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
+        r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        requested = portal.requested()
+    finally:
+        server.stop()
+    assert sorted(p.rsplit("/", 1)[1] for p in requested if p.endswith(".png")) == sorted(pictures)
+    con = sqlite3.connect(db)
+    rid, title, year = con.execute("select id, title, year from reports where url = ?",
+                                   (server.url.rstrip("/") + page,)).fetchone()
+    assert (title, year) == (first.title, case.truth["year"])
+    t3 = case.truth["table3"]
+    got = con.execute("select natural_person, total from table3 where report_id = ? and row_key = 'granted'",
+                      (rid,)).fetchone()
+    assert got == (t3["granted"]["natural_person"], t3["granted"]["total"])
+    assert con.execute("select count(*) from table4 where report_id = ?", (rid,)).fetchone() == (3,)

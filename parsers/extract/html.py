@@ -215,11 +215,19 @@ def extract_html(data: bytes, url: str, content_type: Optional[str] = None,
     return doc
 
 
+def _legacy_title(hints: list[str]) -> bool:
+    """A report for a year before 2019 has no standard tables to find in its pictures."""
+    for h in hints[:4]:
+        if m := re.search(r"(20[0-2]\d)\s*年", h or ""):
+            return int(m.group(1)) < 2019
+    return False
+
+
 def _read_body_pictures(root, doc: Document, pictures) -> None:
     """OCR the <img>s of the report body when its tables are not on the page as text."""
     from parsers.extract.ocr import read_pictures, tables_missing
 
-    if not tables_missing(doc.tables):
+    if not tables_missing(doc.tables) or _legacy_title(doc.title_hints):
         return
     container = report_container(root)
     scope = container if container is not None else (root.find("body") if root.find("body") is not None else root)
