@@ -196,8 +196,6 @@ def _alternatives(chars: list) -> list[str]:
         for _, i in unsure[:2]:
             s[i] = chars[i][2]
         alts.append("".join(s))
-    if len(chars) == 1 and chars[0][1] < CONFIDENT:
-        alts.append("-")  # a lone stroke read as 1 may be the blank mark "/" or "-"
     return [a for a in dict.fromkeys(alts) if a != "".join(base)]
 
 

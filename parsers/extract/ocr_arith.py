@@ -21,6 +21,7 @@ from parsers.extract.ocr import CONFIDENT, looks_like_figure
 from parsers.model import Doubt, Document
 
 UNCHECKED_CONFIDENT = 0.98  # no sum covers the cell: only a very sure reading goes undoubted
+BLANK_AS_ONE = 0.99  # a lone "1" read with less than this may be a blank mark ("/", "-", "|")
 _PROBE = "9999917"  # a figure no report prints: where it lands names the cell
 
 
@@ -78,6 +79,9 @@ def settle(doc: Document) -> Document:
     cells = [c for c in doc.ocr_cells if looks_like_figure(c.text) and 0 <= c.table < len(doc.tables)]
     if not cells:
         return doc
+    for c in cells:
+        if c.text == "1" and c.confidence < BLANK_AS_ONE and "-" not in c.alternatives:
+            c.alternatives.append("-")  # a slash or a dash in a blank cell reads as 1 once scanned
 
     def slot(c):
         return doc.tables[c.table], c.row, c.col
