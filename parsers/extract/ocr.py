@@ -31,7 +31,7 @@ import numpy as np
 from parsers.extract.grid import SpanCell, build_grid, join_lines, pipe_lines
 from parsers.model import Doubt, ParseError, Row
 
-OCR_VERSION = "2"  # part of the cache key: bump when reading changes
+OCR_VERSION = "3"  # part of the cache key: bump when reading changes
 CONFIDENT = 0.93  # a digit read with less than this keeps its runner-up and may be doubted
 MAX_PICTURES = 40  # per report: a page with more pictures is a gallery, not a report
 
@@ -106,7 +106,11 @@ class Recognizer:
         batch = 8
         for start in range(0, len(crops), batch):
             idx = order[start:start + batch]
-            imgs = [cv2.cvtColor(crops[i], cv2.COLOR_GRAY2BGR) if crops[i].ndim == 2 else crops[i] for i in idx]
+            # a white margin: PP-OCR drops a character that touches the crop's left edge
+            imgs = [cv2.copyMakeBorder(crops[i], 0, 0, max(4, crops[i].shape[0] // 3), max(4, crops[i].shape[0] // 3),
+                                       cv2.BORDER_REPLICATE if crops[i].ndim == 3 else cv2.BORDER_CONSTANT, value=255)
+                    for i in idx]
+            imgs = [cv2.cvtColor(im, cv2.COLOR_GRAY2BGR) if im.ndim == 2 else im for im in imgs]
             max_ratio = max([320 / 48] + [im.shape[1] / im.shape[0] for im in imgs])
             norm = np.concatenate([self.rec.resize_norm_img(im, max_ratio)[None] for im in imgs]).astype(np.float32)
             preds = self.rec.session(norm)[0]
