@@ -111,6 +111,9 @@ def table_picture(table, rng: random.Random, size: int = 16) -> Image.Image:
         for k, ln in enumerate(lines):
             tw = font.getlength(ln)
             d.text(((x0 + x1 - tw) / 2, ty + k * (size + 4)), ln, fill="black", font=font)
+    # where rows may be cut (a rule no merged cell crosses), for page breaks in scans
+    img.info["breaks"] = [ys[r] for r in range(1, nrows)
+                          if not any(pr < r < pr + prs for pr, _, prs, _, _ in placed)] + [ys[-1]]
     return img
 
 
@@ -218,13 +221,29 @@ def scan_pages(html: bytes, rng: random.Random, dpi: int = 150, tilt: float = 0.
                 y += int(f.size * 1.6)
         else:
             pic = table_picture(item, rng, size=int(9 * scale))
+            breaks = pic.info["breaks"]
+            ratio = 1.0
             if pic.width > page_w - margin:
                 ratio = (page_w - margin) / pic.width
                 pic = pic.resize((int(pic.width * ratio), int(pic.height * ratio)), Image.LANCZOS)
-            if y + pic.height > page_h - margin and y > margin:
+            breaks = [int(b * ratio) for b in breaks]
+            top = 0
+            while True:
+                room = page_h - margin - y
+                # the rows that fit on this page, cut at a rule like Word's page break
+                fit = [b for b in breaks if b - top + 2 <= room and b > top]
+                if not fit and y > margin:
+                    new_page()
+                    continue
+                cut = fit[-1] + 2 if fit else pic.height
+                part = pic.crop((0, max(top - 1, 0), pic.width, min(cut, pic.height)))
+                page.paste(part, ((page_w - pic.width) // 2, y))
+                y += part.height
+                if cut >= pic.height or not fit or fit[-1] == breaks[-1]:
+                    break
+                top = fit[-1]
                 new_page()
-            page.paste(pic, ((page_w - pic.width) // 2, y))
-            y += pic.height + body
+            y += body
     if seal:
         s = _seal(int(1.6 * dpi))
         page.paste(s, (page_w - margin - s.width, min(y, page_h - margin - s.height)), s)

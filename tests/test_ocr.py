@@ -59,6 +59,7 @@ def pictured(tmp_path_factory, ocr_cache):
     return case, folder, pictures, report
 
 
+@pytest.mark.timeout(1200)  # the fixture's OCR of three pictures: under a minute on two free cores
 def test_a_page_whose_tables_are_pictures_is_read_cell_by_cell(pictured, ocr_cache):
     case, folder, pictures, report = pictured
     n, wrong = score(report, case.truth)
@@ -116,16 +117,18 @@ def test_parse_url_fetches_the_pictures_from_the_pages_own_host(pictured):
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory, ocr_cache):
+    """A three-page scanned, stamped report (150 dpi, tilted, noisy, blurred, JPEG) and its
+    parse; table 3 runs over a page break as Word would print it."""
     case = generate(SCAN_SEED)
     path = tmp_path_factory.mktemp("scan") / "report.pdf"
     path.write_bytes(scanned_pdf(case.html, random.Random(SCAN_SEED), dpi=150, tilt=0.8, noise=8, blur=0.6,
                                  jpeg=60, seal=True))
-    return case, path
+    return case, path, parse_path(path)
 
 
+@pytest.mark.timeout(1200)  # OCR of three scanned pages: a minute on two free cores, more when shared
 def test_a_tilted_noisy_150_dpi_scan_with_a_seal_is_read(scan):
-    case, path = scan
-    report = parse_path(path)
+    case, path, report = scan
     n, wrong = score(report, case.truth)
     assert (n - len(wrong)) / n >= 0.97, wrong
     assert [w for w in wrong if not w[5]] == []
@@ -137,8 +140,9 @@ def test_a_tilted_noisy_150_dpi_scan_with_a_seal_is_read(scan):
     assert len([d for d in report.doubts if d.kind == "ocr_page"]) >= 2  # one per scanned page
 
 
+@pytest.mark.timeout(1200)
 def test_archive_add_of_a_scan_stores_its_tables(scan, tmp_path):
-    case, path = scan
+    case, path, _ = scan  # the pictures are in the OCR cache by now: stored, not read again
     db = tmp_path / "a.db"
     out = subprocess.run([sys.executable, "-m", "nianbao", "archive", "add", str(path), "--db", str(db)],
                          cwd=REPO, capture_output=True, text=True, timeout=600)

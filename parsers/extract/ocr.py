@@ -172,12 +172,15 @@ class Recognizer:
 
 
 _FIGURE_LOOKALIKES = set("0123456789,.，．oOlIi|SsBZzgq") | set("０１２３４５６７８９")
+_ZEROS = set("oO。〇○°")  # a lone 0, scanned, is read as a circle or a Chinese full stop
 
 
 def looks_like_figure(text: str) -> bool:
     """A reading that is a figure with a few misread strokes: mostly digits, nothing else but
     their look-alikes. Blank marks (/, —, 无) are not figures."""
     t = text.strip().replace(" ", "")
+    if t and len(t) <= 2 and set(t) <= _ZEROS:
+        return True
     if not t or not any(ch.isdigit() for ch in t):
         return False
     return all(ch in _FIGURE_LOOKALIKES for ch in t) and sum(ch.isdigit() for ch in t) * 2 >= len(t)
@@ -328,7 +331,7 @@ def picture_text(pic: Picture) -> str:
     return "\n".join(out)
 
 
-_SPECK = re.compile(r"^[·.。、,，'‘’“”`\"ー一_－—\-~～]{1,3}$")
+_SPECK = re.compile(r"^[·.、,，'‘’“”`\"ー一_－—\-~～]{1,3}$")
 
 
 def tidy_cell(text: Optional[str]) -> Optional[str]:
@@ -336,23 +339,51 @@ def tidy_cell(text: Optional[str]) -> Optional[str]:
     give it back as "-" (a blank mark the table reader knows)."""
     if text and _SPECK.match(text.strip()):
         return "-"
+    if text and len(text.strip()) == 1 and text.strip() in _ZEROS:
+        return "0"
     return text
 
 
 def add_pictures(doc, pictures: list[Picture], where: str = "picture") -> None:
     """Append the pictures' tables and text to `doc`, record every OCR'd cell and the doubts:
-    one `ocr_page` per picture read (its values came from OCR), one `ocr_cell` per figure read
-    with low confidence (parsers/extract/ocr_arith.py may settle those from the arithmetic)."""
+    one `ocr_page` per picture read, naming the report tables whose values came from it; the
+    figures' `ocr_cell` doubts come later, from the sums (parsers/extract/ocr_arith.py)."""
+    spans = []
     for pic in pictures:
         first = len(doc.tables)
         doc.tables.extend([[tidy_cell(v) for v in row] for row in grid] for grid in pic.tables)
+        spans.append((first, len(doc.tables)))
         for c in pic.cells:
             doc.ocr_cells.append(OcrCell(first + c.table, c.row, c.col, tidy_cell(c.text) or "",
                                          c.confidence, list(c.alternatives)))
-        ncells = sum(1 for c in pic.cells)
+    names = report_tables(doc, spans)
+    for pic, found in zip(pictures, names):
         doc.doubts.append(Doubt(
             kind="ocr_page", where=f"{where} {pic.name} (sha256 {pic.sha256[:12]})",
-            detail=f"read by OCR: {len(pic.tables)} table(s), {ncells} cells, {len(pic.lines)} text lines"))
+            detail=f"read by OCR: {len(pic.tables)} table(s) ({', '.join(found) or 'no report table'}), "
+                   f"{len(pic.cells)} cells, {len(pic.lines)} text lines"))
+
+
+def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
+    """For each picture's grids (doc.tables[a:b]): the report tables (table2/3/4) that change
+    when they are left out, i.e. whose values came from that picture."""
+    from dataclasses import replace
+
+    from parsers.report import read_tables
+
+    def tables_of(d):
+        t = read_tables(d)
+        return {n: getattr(t, n) for n in ("table2", "table3", "table4")}
+
+    whole = tables_of(doc)
+    out = []
+    for a, b in spans:
+        if a == b:
+            out.append([])
+            continue
+        without = tables_of(replace(doc, tables=doc.tables[:a] + [[]] * (b - a) + doc.tables[b:]))
+        out.append([n for n in ("table2", "table3", "table4") if whole[n] and whole[n] != without[n]])
+    return out
 
 
 def figure_cells(doc) -> list[OcrCell]:
