@@ -31,7 +31,7 @@ import numpy as np
 from parsers.extract.grid import SpanCell, build_grid, join_lines, pipe_lines
 from parsers.model import Doubt, ParseError, Row
 
-OCR_VERSION = "3"  # part of the cache key: bump when reading changes
+OCR_VERSION = "6"  # part of the cache key: bump when reading changes
 CONFIDENT = 0.93  # a digit read with less than this keeps its runner-up and may be doubted
 MAX_PICTURES = 40  # per report: a page with more pictures is a gallery, not a report
 
@@ -58,6 +58,8 @@ class Picture:
     tables: list[list[Row]]
     cells: list[OcrCell]
     seconds: float = 0.0
+    columns: list[list[int]] = field(default_factory=list)  # each table's column rules (x, pixels)
+    width: int = 0  # of the (deskewed) picture
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -208,6 +210,41 @@ def _alternatives(chars: list) -> list[str]:
 
 # --- one picture ----------------------------------------------------------------------------
 
+def _speck_or_zero(text: str) -> bool:
+    t = text.strip()
+    return bool(t) and len(t) <= 3 and (_is_speck(t) or set(t) <= _ZEROS)
+
+
+def _ink_height(crop: np.ndarray) -> int:
+    """Rows of a crop holding ink (Otsu threshold)."""
+    import cv2
+
+    g = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows = np.where(ink.max(axis=1) > 0)[0]
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+
+
+def _has_hole(crop: np.ndarray) -> bool:
+    """A ring (0) encloses background; a slash or a dash does not."""
+    import cv2
+
+    g = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    return any(h[3] >= 0 and cv2.contourArea(c) >= 2 for c, h in zip(contours, hierarchy.reshape(-1, 4)))
+
+
+def _digit_height(tb, cell_parts: dict) -> float:
+    """Median ink height of the table's surely read figures."""
+    hs = [_ink_height(c.lines[0]) for c in tb.cells
+          if len(cell_parts.get(id(c), [])) == 1 and re.fullmatch(r"\d{1,6}", cell_parts[id(c)][0][0])
+          and cell_parts[id(c)][0][1] >= CONFIDENT]
+    return float(np.median(hs)) if len(hs) >= 3 else 0.0
+
+
 def _line_groups(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
     lines: list[list[tuple[int, int, int, int]]] = []
     for b in sorted(boxes, key=lambda b: (b[1] + b[3]) / 2):
@@ -259,13 +296,23 @@ def ocr_image(img: np.ndarray, name: str = "picture") -> Picture:
             text_parts.setdefault(k, []).append(text)
     tables: list[list[Row]] = []
     cells: list[OcrCell] = []
+    columns: list[list[int]] = []
     for t, tb in enumerate(boxes):
         spans = []
+        digit_h = _digit_height(tb, cell_parts)
         for c in tb.cells:
             parts = cell_parts.get(id(c), [])
             text = join_lines(p[0] for p in parts)
             conf = min((p[1] for p in parts), default=1.0)
             alts = _alternatives(parts[0][2]) if len(parts) == 1 else []
+            if len(parts) == 1 and digit_h and _speck_or_zero(text):
+                # a scanned 0 comes out as "." or "。", a dash as "." or "·": the ink's height
+                # tells them apart (a 0 is as tall as the other figures, a dash is a thin bar)
+                h = _ink_height(c.lines[0])
+                if h >= 0.6 * digit_h and _has_hole(c.lines[0]):
+                    text, conf, alts = "0", min(conf, 0.9), ["-"]
+                else:  # a thin bar, a dot, or a slash: a blank mark
+                    text = "-"
             spans.append(SpanCell(c.row, c.col, c.rowspan, c.colspan, text))
             if parts:
                 cells.append(OcrCell(len(tables), c.row, c.col, text, round(conf, 4), alts))
@@ -278,10 +325,12 @@ def ocr_image(img: np.ndarray, name: str = "picture") -> Picture:
                 if c.table == len(tables):
                     c.row = where.get(c.row, c.row)
             tables.append(grid)
+            columns.append([int(x) for x in tb.xs])
     lines = [" ".join(t for t in text_parts.get(k, []) if t) for k in range(len(text_lines))]
     sha = hashlib.sha256(img.tobytes()).hexdigest()
     return Picture(name=name, sha256=sha, lines=[ln for ln in lines if ln.strip()], tables=tables,
-                   cells=cells, seconds=round(time.perf_counter() - t0, 3))
+                   cells=cells, seconds=round(time.perf_counter() - t0, 3), columns=columns,
+                   width=int(img.shape[1]))
 
 
 def ocr_cache_dir() -> Optional[Path]:
@@ -331,13 +380,16 @@ def picture_text(pic: Picture) -> str:
     return "\n".join(out)
 
 
-_SPECK = re.compile(r"^[·.、,，'‘’“”`\"ー一_－—\-~～]{1,3}$")
+def _is_speck(t: str) -> bool:
+    """Up to three marks with no figure, no letter and no Chinese word in them ("一" is a dash)."""
+    return 0 < len(t) <= 3 and t not in ("oO") and all(
+        not ch.isalnum() or ch in "一ー" for ch in t) or t in ("一", "ー")
 
 
 def tidy_cell(text: Optional[str]) -> Optional[str]:
     """A lone dash printed as a blank mark is read as a dot, a quote or 一 once scanned:
     give it back as "-" (a blank mark the table reader knows)."""
-    if text and _SPECK.match(text.strip()):
+    if text and _is_speck(text.strip()):
         return "-"
     if text and len(text.strip()) == 1 and text.strip() in _ZEROS:
         return "0"

@@ -39,6 +39,7 @@ class TableBox:
     nrows: int
     ncols: int
     cells: list[CellBox]
+    xs: list[int] = field(default_factory=list)  # the column rules, left to right
 
 
 def load(data: bytes, name: str = "picture") -> np.ndarray:
@@ -216,7 +217,7 @@ def _cells(g, ink, horiz, vert, hs: list[int], vs: list[int]):
         box = CellBox(r0, c0, r1 - r0, c1 - c0)
         box.lines = _text_lines(g, text_ink, vs[c0], hs[r0], vs[c1], hs[r1])
         cells.append(box)
-    return TableBox(vs[0], hs[0], vs[-1], hs[-1], nr, nc, cells)
+    return TableBox(vs[0], hs[0], vs[-1], hs[-1], nr, nc, cells, list(vs))
 
 
 def _text_lines(g, text_ink, x0: int, y0: int, x1: int, y1: int) -> list[np.ndarray]:

@@ -47,6 +47,7 @@ def ocr_scanned_pages(scans: list[tuple[int, bytes]], texts: list[str], pieces, 
         body = "\n".join(pic.lines)  # the tables go to Document.tables, their pipe rows below
         if i < len(texts):
             texts[i] = clean_text_block(body + "\n" + picture_text_tables(pic))
+    join_page_breaks(pics)
     text = "\n".join(t for t in texts if t.strip())
     if not text.strip():
         raise ParseError("PDF has no text layer and OCR found no text in its pages")
@@ -55,6 +56,67 @@ def ocr_scanned_pages(scans: list[tuple[int, bytes]], texts: list[str], pieces, 
                    raw_text=text, title_hint=title_hint(text))
     add_pictures(doc, pics, "scanned PDF")
     return doc
+
+
+def _union(a: list[int], b: list[int], tol: float) -> list[int]:
+    out: list[int] = []
+    for x in sorted(a + b):
+        if out and x - out[-1] <= tol:
+            continue
+        out.append(x)
+    return out
+
+
+def _onto(grid: list, xs: list[int], union: list[int]) -> tuple[list, list[int]]:
+    """Lay a grid out on finer column rules: a column that covers several union columns
+    becomes a colspan (text in the first, None after). Returns the grid and, per old column,
+    its new index."""
+    def at(x):
+        return min(range(len(union)), key=lambda i: abs(union[i] - x))
+
+    starts = [at(x) for x in xs]
+    out = []
+    for row in grid:
+        new = [None] * (len(union) - 1)
+        for j, v in enumerate(row[:len(xs) - 1]):
+            a, b = starts[j], max(starts[j + 1], starts[j] + 1)
+            if a < len(new):
+                new[a] = v
+        out.append(new)
+    return out, starts
+
+
+def join_page_breaks(pics: list) -> None:
+    """A table cut by a page break: the last table of a page and the first of the next page,
+    with the same outer edges, become one grid (on the union of their column rules: the part
+    above the break may lack the sub-columns the part below has). Moves the lower part and its
+    OCR cells into the upper picture."""
+    for up, down in zip(pics, pics[1:]):
+        if not (up.tables and down.tables and up.columns and down.columns):
+            continue
+        xa, xb = up.columns[-1], down.columns[0]
+        tol = 0.012 * max(up.width, down.width, 1)
+        if abs(xa[0] - xb[0]) > tol or abs(xa[-1] - xb[-1]) > tol:
+            continue
+        union = _union(xa, xb, tol)
+        ta, tb = len(up.tables) - 1, 0
+        ga, sa = _onto(up.tables[ta], xa, union)
+        gb, sb = _onto(down.tables[tb], xb, union)
+        offset = len(ga)
+        up.tables[ta] = ga + gb
+        up.columns[ta] = union
+        for c in up.cells:
+            if c.table == ta and c.col < len(sa):
+                c.col = sa[c.col]
+        moved = [c for c in down.cells if c.table == tb]
+        down.cells = [c for c in down.cells if c.table != tb]
+        for c in moved:
+            c.table, c.row, c.col = ta, c.row + offset, sb[c.col] if c.col < len(sb) else c.col
+        up.cells.extend(moved)
+        for c in down.cells:
+            c.table -= 1
+        del down.tables[tb]
+        del down.columns[tb]
 
 
 def picture_text_tables(pic) -> str:
