@@ -50,7 +50,8 @@ def ocr_scanned_pages(scans: list[tuple[int, bytes]], texts: list[str], pieces, 
     join_page_breaks(pics)
     text = "\n".join(t for t in texts if t.strip())
     if not text.strip():
-        raise ParseError("PDF has no text layer and OCR found no text in its pages")
+        # the scan held nothing OCR could read: the same verdict as before OCR existed
+        raise ParseError("PDF has no text layer: needs OCR")
     meta["ocr_pages"] = str(len(scans))
     doc = Document(url=url, format="pdf", text=text, tables=pdf_tables(pieces), meta=meta,
                    raw_text=text, title_hint=title_hint(text))
