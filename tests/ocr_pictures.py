@@ -117,6 +117,15 @@ def table_picture(table, rng: random.Random, size: int = 16) -> Image.Image:
     return img
 
 
+_MARKS = ("信息内容", "第二十条", "自然人", "行政复议", "本年新收", "结果维持")
+
+
+def is_report_table(table) -> bool:
+    """One of the report's tables 2-4 (or a piece of one), not a layout table holding prose."""
+    text = table.text_content()
+    return any(m in text for m in _MARKS) and "总体情况" not in text
+
+
 def png(img: Image.Image) -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
@@ -127,7 +136,7 @@ def picture_page(html: bytes, rng: random.Random, prefix: str = "t") -> tuple[by
     """The page with each leaf <table> replaced by <img src="tN.png"> and the pictures."""
     root = lxml.html.document_fromstring(html)
     pictures: dict[str, bytes] = {}
-    for k, table in enumerate([t for t in root.iter("table") if not t.xpath(".//table")]):
+    for k, table in enumerate([t for t in root.iter("table") if not t.xpath(".//table") and is_report_table(t)]):
         name = f"{prefix}{k + 1}.png"
         pictures[name] = png(table_picture(table, rng))
         img = lxml.html.Element("img", src=name, alt="")
@@ -154,7 +163,7 @@ def _body_blocks(html: bytes):
     def walk(el):
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             return
-        if el.tag == "table" and not el.xpath(".//table"):
+        if el.tag == "table" and not el.xpath(".//table") and is_report_table(el):
             out.append(("table", el))
             return
         if el.tag in ("p", "h1", "h2", "h3", "h4", "li") or (el.tag == "div" and not len(el)):
