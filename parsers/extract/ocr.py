@@ -81,12 +81,22 @@ class Recognizer:
 
     def __init__(self):
         try:
-            from rapidocr_onnxruntime import RapidOCR
+            import rapidocr_onnxruntime as ro
+            from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+            from rapidocr_onnxruntime.utils import read_yaml
         except ImportError as e:  # pragma: no cover - a declared dependency
             raise ParseError(f"OCR unavailable: {e}") from None
-        # one thread per model: the parse pool already runs one worker per core
-        engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
-        self.rec = engine.text_rec
+        # only the recogniser (lines are found by OpenCV, not by the detection model), on one
+        # thread: the parse pool already runs one worker per core
+        cfg = read_yaml(str(Path(ro.__file__).parent / "config.yaml"))["Rec"]
+        cfg["model_path"] = str(Path(ro.__file__).parent / cfg["model_path"])
+        cfg["intra_op_num_threads"] = cfg["inter_op_num_threads"] = 1
+        self.rec = TextRecognizer(cfg)
+        # OCR is background work: the crawl's own process (downloads) wins the CPU over it
+        try:
+            os.nice(5)
+        except OSError:
+            pass
         chars = self.rec.postprocess_op.character
         self.chars = chars
         self.digit_ids = np.array([i for i, ch in enumerate(chars) if ch in "0123456789"])
