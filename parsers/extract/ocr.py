@@ -31,7 +31,7 @@ import numpy as np
 from parsers.extract.grid import SpanCell, build_grid, join_lines, pipe_lines
 from parsers.model import Doubt, ParseError, Row
 
-OCR_VERSION = "6"  # part of the cache key: bump when reading changes
+OCR_VERSION = "7"  # part of the cache key: bump when reading changes
 CONFIDENT = 0.93  # a digit read with less than this keeps its runner-up and may be doubted
 MAX_PICTURES = 40  # per report: a page with more pictures is a gallery, not a report
 
@@ -100,7 +100,7 @@ class Recognizer:
         chars = self.rec.postprocess_op.character
         self.chars = chars
         self.digit_ids = np.array([i for i, ch in enumerate(chars) if ch in "0123456789"])
-        self.figure_ids = np.array([0] + [i for i, ch in enumerate(chars) if ch in "0123456789,."])
+        self.figure_ids = np.array([0] + [i for i, ch in enumerate(chars) if ch in "0123456789,.-"])
 
     @classmethod
     def get(cls) -> "Recognizer":
@@ -183,7 +183,7 @@ class Recognizer:
         return text, conf, chars
 
 
-_FIGURE_LOOKALIKES = set("0123456789,.，．oOlIi|SsBZzgq") | set("０１２３４５６７８９")
+_FIGURE_LOOKALIKES = set("0123456789,.，．oOlIi|SsBZzgq-－—") | set("０１２３４５６７８９")
 _ZEROS = set("oO。〇○°")  # a lone 0, scanned, is read as a circle or a Chinese full stop
 
 
@@ -201,7 +201,7 @@ def looks_like_figure(text: str) -> bool:
 def _alternatives(chars: list) -> list[str]:
     """Other readings of a figure: each uncertain digit swapped for its runner-up (the least
     sure first), and both of the two least sure at once."""
-    if not chars or not all(c[0].isdigit() or c[0] in ",." for c in chars):
+    if not chars or not all(c[0].isdigit() or c[0] in ",.-" for c in chars):
         return []
     unsure = sorted((c[1], i) for i, c in enumerate(chars) if c[1] < CONFIDENT and c[2].isdigit())
     base = [c[0] for c in chars]
@@ -248,11 +248,18 @@ def _has_hole(crop: np.ndarray) -> bool:
 
 
 def _digit_height(tb, cell_parts: dict) -> float:
-    """Median ink height of the table's surely read figures."""
-    hs = [_ink_height(c.lines[0]) for c in tb.cells
-          if len(cell_parts.get(id(c), [])) == 1 and re.fullmatch(r"\d{1,6}", cell_parts[id(c)][0][0])
-          and cell_parts[id(c)][0][1] >= CONFIDENT]
-    return float(np.median(hs)) if len(hs) >= 3 else 0.0
+    """Median ink height of the table's surely read figures; in a table of nearly all zeros
+    (read as dots when scanned), of all its one-line value cells."""
+    def one_line(c):
+        return len(cell_parts.get(id(c), [])) == 1 and c.lines
+
+    sure = [_ink_height(c.lines[0]) for c in tb.cells if one_line(c)
+            and re.fullmatch(r"\d{1,6}", cell_parts[id(c)][0][0]) and cell_parts[id(c)][0][1] >= CONFIDENT]
+    if len(sure) >= 3:
+        return float(np.median(sure))
+    values = [_ink_height(c.lines[0]) for c in tb.cells if one_line(c)
+              and (_speck_or_zero(cell_parts[id(c)][0][0]) or cell_parts[id(c)][0][0].isdigit())]
+    return float(np.median(values)) if len(values) >= 3 else 0.0
 
 
 def _line_groups(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
@@ -446,10 +453,6 @@ def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
         without = tables_of(replace(doc, tables=doc.tables[:a] + [[]] * (b - a) + doc.tables[b:]))
         out.append([n for n in ("table2", "table3", "table4") if whole[n] and whole[n] != without[n]])
     return out
-
-
-def figure_cells(doc) -> list[OcrCell]:
-    return [c for c in doc.ocr_cells if looks_like_figure(c.text) or re.fullmatch(r"[\d,.]+", c.text or "")]
 
 
 # --- which pictures to read -------------------------------------------------------------------
