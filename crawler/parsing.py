@@ -101,7 +101,7 @@ def parse_job(parser_path: str, body: bytes, url: str, content_type: str | None,
         signal.signal(signal.SIGALRM, time_up)
         signal.setitimer(signal.ITIMER_REAL, limits.seconds)
     try:
-        report = parse(body, url, content_type)
+        report = parse(body, url, content_type, **_picture_source(parse, url))
     except _TimeUp:
         return "error", f"parse stopped: over the time limit ({limits.seconds:g} s, NIANBAO_PARSE_TIMEOUT)"
     except MemoryError:
@@ -137,6 +137,25 @@ def _hit_memory_limit(memory_mb: int) -> bool:
     except (OSError, StopIteration, ValueError):
         return False
     return peak_kb * 1024 >= memory_mb * 1024 * 1024 * 0.95
+
+
+def _picture_source(parse: Callable[..., Any], url: str) -> dict[str, Any]:
+    """A page whose tables are pictures: the worker fetches them itself from the page's own
+    host (parsers/extract/ocr_sources.py), for a parser that takes a `pictures` source. Done
+    here rather than by the spider: only the parser knows whether a page's tables are
+    pictures, and a parse job must not wait on the reactor (see crawler/README.md, Pictures)."""
+    if not url.startswith(("http://", "https://")):
+        return {}
+    try:
+        import inspect
+
+        if "pictures" not in inspect.signature(parse).parameters:
+            return {}
+    except (TypeError, ValueError):
+        return {}
+    from parsers.extract.ocr_sources import web_pictures
+
+    return {"pictures": web_pictures(url)}
 
 
 def _worker_init(parser_path: str, crawl_pid: int, memory_mb: int = 0) -> None:

@@ -19,10 +19,23 @@ __all__ = ["parse_bytes", "parse_path", "parse_source", "ParseError", "Report", 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-def parse_bytes(data: bytes, url: str, content_type: str | None = None) -> Report:
+def parse_bytes(data: bytes, url: str, content_type: str | None = None, pictures=None) -> Report:
+    """`pictures`: where an HTML page's <img>s come from (parsers/extract/ocr_sources.py);
+    None reads no pictures of a page (a PDF's scanned pages are OCR'd regardless)."""
     from parsers.extract import extract
     from parsers.report import build_report
-    return build_report(extract(data, url, content_type))
+    doc = extract(data, url, content_type, pictures)
+    if doc.ocr_cells:
+        from parsers.extract.ocr_arith import settle
+        settle(doc)
+    return build_report(doc)
+
+
+def parse_fetched(data: bytes, url: str, content_type: str | None = None) -> Report:
+    """A page fetched from `url` (the crawler's parse workers): its pictures are fetched from
+    the same host when its tables are pictures."""
+    from parsers.extract.ocr_sources import web_pictures
+    return parse_bytes(data, url, content_type, pictures=web_pictures(url))
 
 
 def parse_path(path: str | os.PathLike) -> Report:
@@ -38,13 +51,16 @@ def parse_path(path: str | os.PathLike) -> Report:
     except PermissionError:
         raise ParseError("permission denied") from None
     content_type = "text/plain" if p.suffix.lower() == ".txt" else None
-    return parse_bytes(data, str(p), content_type)
+    from parsers.extract.ocr_sources import local_pictures
+    return parse_bytes(data, str(p), content_type, pictures=local_pictures(p))
 
 
 def parse_source(source: str, timeout: float = 30.0) -> Report:
     """A URL (http/https only) or a local path."""
     if "://" in source or source.lower().startswith(("javascript:", "data:", "mailto:")):
         from parsers.fetch import fetch
+        from parsers.extract.ocr_sources import web_pictures
         fetched = fetch(source, timeout=timeout)
-        return parse_bytes(fetched.body, source, fetched.content_type)
+        return parse_bytes(fetched.body, source, fetched.content_type,
+                           pictures=web_pictures(fetched.url, timeout=timeout))
     return parse_path(source)

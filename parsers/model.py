@@ -60,6 +60,7 @@ class Document:
     title_hint: str = ""  # <title> or first heading
     title_hints: list[str] = field(default_factory=list)  # candidates for the title, best first
     doubts: list[Doubt] = field(default_factory=list)  # the extractor's own doubts (truncated, unreadable page …)
+    ocr_cells: list[Any] = field(default_factory=list)  # cells of `tables` read by OCR (parsers.extract.ocr.OcrCell)
 
 
 @dataclass

@@ -4,7 +4,7 @@
 # (.doc attachments), redis-server (distributed crawling), nginx (crawl benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES=(chromium fonts-wqy-microhei redis-server antiword libreoffice-writer-nogui nginx)
+APT_PACKAGES=(chromium fonts-wqy-microhei redis-server antiword libreoffice-writer-nogui nginx libgl1 libglib2.0-0)  # libGL: opencv-python (OCR)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

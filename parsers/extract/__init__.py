@@ -27,13 +27,15 @@ def sniff(data: bytes, url: str = "", content_type: Optional[str] = None) -> str
     return "text"
 
 
-def extract(data: bytes, url: str, content_type: Optional[str] = None) -> Document:
+def extract(data: bytes, url: str, content_type: Optional[str] = None, pictures=None) -> Document:
+    """`pictures` (src → bytes, parsers/extract/ocr_sources.py) lets an HTML page's pictured
+    tables be read by OCR; PDF and DOCX carry their pictures inside."""
     if not data or not data.strip():
         raise ParseError("empty file")
     kind = sniff(data, url, content_type)
     if kind == "html":
         from parsers.extract.html import extract_html
-        return extract_html(data, url, content_type)
+        return extract_html(data, url, content_type, pictures)
     if kind == "text":
         from parsers.extract.text import extract_text
         return extract_text(data, url)

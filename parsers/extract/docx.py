@@ -107,8 +107,40 @@ def extract_docx(data: bytes, url: str) -> Document:
     if numbering.failed or numbering.lost:
         doubts.append(Doubt("numbering_lost", "docx",
                             numbering.failed or f"{numbering.lost} numbered paragraph(s) without their number"))
-    return Document(url=url, format="docx", text=text, tables=walker.tables, meta=meta,
-                    raw_text=text, title_hint=title_hint(text), doubts=doubts)
+    doc = Document(url=url, format="docx", text=text, tables=walker.tables, meta=meta,
+                   raw_text=text, title_hint=title_hint(text), doubts=doubts)
+    _read_pictures(d, doc)
+    return doc
+
+
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _read_pictures(d, doc: Document) -> None:
+    """Tables pasted into Word as pictures: OCR the body's pictures, in document order, when
+    the document's own tables do not hold the report tables."""
+    from parsers.extract.ocr import read_pictures, tables_missing
+    from parsers.extract.ocr_sources import is_picture
+
+    if not tables_missing(doc.tables):
+        return
+    items, seen = [], set()
+    for el in d.element.body.iter(_BLIP, _IMAGEDATA):
+        rid = el.get(f"{_R}embed") if el.tag == _BLIP else el.get(f"{_R}id")
+        if not rid or rid in seen:
+            continue
+        seen.add(rid)
+        try:
+            part = d.part.related_parts[rid]
+            blob = part.blob
+        except (KeyError, AttributeError):
+            continue
+        if is_picture(blob):  # EMF/WMF drawings are not pictures of tables
+            items.append((str(part.partname).rsplit("/", 1)[-1], blob))
+    if items:
+        read_pictures(items, doc, "DOCX picture")
 
 
 def _meta(d) -> dict[str, str]:

@@ -150,7 +150,10 @@ def block_text(el) -> str:
     return re.sub(r"\n{2,}", "\n", text).strip()
 
 
-def extract_html(data: bytes, url: str, content_type: Optional[str] = None) -> Document:
+def extract_html(data: bytes, url: str, content_type: Optional[str] = None,
+                 pictures=None) -> Document:
+    """`pictures`: a callable src → bytes (parsers/extract/ocr_sources.py); when given, tables
+    that the page shows only as pictures are read by OCR."""
     if len(data) > MAX_HTML_BYTES:
         raise ParseError(f"page too large ({len(data) // 1048576} MB)")
     html = _XML_DECL.sub("", decode_html(data, content_type))
@@ -173,9 +176,44 @@ def extract_html(data: bytes, url: str, content_type: Optional[str] = None) -> D
         own = block_text(container) if container is not None else raw_text
         if _has_report_body(own):
             text = own
-    return Document(url=url, format="html", text=text, tables=tables, meta=meta,
-                    raw_text=raw_text, title_hint=hints[0] if hints else "",
-                    title_hints=hints)
+    doc = Document(url=url, format="html", text=text, tables=tables, meta=meta,
+                   raw_text=raw_text, title_hint=hints[0] if hints else "",
+                   title_hints=hints)
+    if pictures is not None:
+        _read_body_pictures(root, doc, pictures)
+    return doc
+
+
+def _legacy_title(hints: list[str]) -> bool:
+    """A report for a year before 2019 has no standard tables to find in its pictures."""
+    for h in hints[:4]:
+        if m := re.search(r"(20[0-2]\d)\s*年", h or ""):
+            return int(m.group(1)) < 2019
+    return False
+
+
+def _read_body_pictures(root, doc: Document, pictures) -> None:
+    """OCR the <img>s of the report body when its tables are not on the page as text."""
+    from parsers.extract.ocr import read_pictures, tables_missing
+
+    if not tables_missing(doc.tables) or _legacy_title(doc.title_hints):
+        return
+    container = report_container(root)
+    scope = container if container is not None else (root.find("body") if root.find("body") is not None else root)
+    items, seen = [], set()
+    for img in scope.iter("img"):
+        src = (img.get("src") or img.get("data-src") or img.get("original-src") or "").strip()
+        if not src or src in seen:
+            continue
+        seen.add(src)
+        sizes = [int(v) if (v := (img.get(a) or "").strip()).isdigit() else 0 for a in ("width", "height")]
+        if any(0 < v < 120 for v in sizes):  # icons, badges, spacer gifs
+            continue
+        data = pictures(src)
+        if data:
+            items.append((src[:200] if not src.startswith("data:") else "data: URI", data))
+    if items:
+        read_pictures(items, doc, "picture")
 
 
 def report_container(root):

@@ -25,6 +25,7 @@ from parsers.model import Document, Doubt, ParseError
 
 MAX_BYTES = 150 * 1024 * 1024
 MAX_PAGES = 200
+MAX_OCR_PAGES = 30  # scanned pages read by OCR per PDF (about half a minute each on one core)
 
 LINES = {
     "vertical_strategy": "lines",
@@ -108,10 +109,14 @@ def extract_pdf(data: bytes, url: str) -> Document:
         nchars = 0
         ncid = 0
         failed = 0
+        scans: list[tuple[int, bytes]] = []  # pages without a text layer, rendered for OCR
         for i, page in enumerate(pages[:MAX_PAGES]):
             try:
                 p = page.dedupe_chars()
                 nchars += len(p.chars)
+                if not p.chars and p.images and len(scans) < MAX_OCR_PAGES:
+                    from parsers.extract.ocr_pdf import render_page
+                    scans.append((i, render_page(page)))
                 text = p.extract_text() or ""
                 ncid += text.count("(cid:")
                 texts.append(clean_text_block(text))
@@ -129,13 +134,15 @@ def extract_pdf(data: bytes, url: str) -> Document:
             meta["unreadable_pages"] = str(failed)
 
     text = "\n".join(t for t in texts if t.strip())
+    if scans:
+        from parsers.extract.ocr_pdf import ocr_scanned_pages
+        return ocr_scanned_pages(scans, texts, pieces, meta, url)
     if nchars == 0 or not text.strip():
         raise ParseError("PDF has no text layer: needs OCR")
     if ncid * 8 > len(text):
         raise ParseError("PDF text layer is not decodable (fonts without Unicode map): needs OCR")
 
-    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
-    tables = [t for t in tables if t]
+    tables = pdf_tables(pieces)
     doubts = []
     if "truncated" in meta:
         doubts.append(Doubt("truncated_source", "pdf", meta["truncated"]))
@@ -147,6 +154,11 @@ def extract_pdf(data: bytes, url: str) -> Document:
         doubts.append(Doubt("truncated_source", "pdf", "no %EOF marker at the end of the file"))
     return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
                     raw_text=text, title_hint=title_hint(text), doubts=doubts)
+
+
+def pdf_tables(pieces: list["_Piece"]) -> list:
+    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
+    return [t for t in tables if t]
 
 
 def _open(pdfplumber, data: bytes):
