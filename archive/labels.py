@@ -1,15 +1,7 @@
 """Chinese labels of the contract's rows (../shared/spec/report-schema.md), stored beside the keys."""
+from parsers.tables.templates import T2_LABELS
 
-TABLE2_LABELS = {
-    "regulations": "规章",
-    "normative_documents": "行政规范性文件",
-    "licensing": "行政许可",
-    "other_services": "其他对外管理服务事项",
-    "punishment": "行政处罚",
-    "coercion": "行政强制",
-    "fees": "行政事业性收费",
-    "procurement": "政府集中采购",
-}
+TABLE2_LABELS = T2_LABELS  # one list: the parser's templates
 TABLE3_LABELS = {
     "new_received": "一、本年新收政府信息公开申请数量",
     "carried_over": "二、上年结转政府信息公开申请数量",

@@ -404,19 +404,25 @@ class ReportsSpider(scrapy.Spider):
     def _declared_budget(self, column: str, key: str, notes: list) -> bool:
         """API pages a family declares for one column: at most NIANBAO_MAX_TRS_PAGES (a count of a
         million is a trap or a mistake); the cap is recorded as an error of the column."""
-        pages = self._api_pages.setdefault(column, set())
+        return self._spend(self._api_pages, column, key, self.max_trs_pages, notes,
+                           f"listing page cap reached: the column's listing API declares more than "
+                           f"{self.max_trs_pages} pages, the first {self.max_trs_pages} fetched (NIANBAO_MAX_TRS_PAGES)")
+
+    def _spend(self, budgets: dict[str, set[str]], column: str, key: str, cap: int, notes: list,
+               why: str) -> bool:
+        """One page more of a column's budget: True while under `cap` (a page counted once however
+        often it is linked); the cap is recorded once as an error of the column."""
+        pages = budgets.setdefault(column, set())
         if key in pages:
-            return True  # already counted: a second link to it costs nothing more
+            return True
         n = len(pages)
-        if n < self.max_trs_pages:
+        if n < cap:
             pages.add(key)
             return True
-        if n == self.max_trs_pages:
-            pages.add("")  # the cap is recorded once
+        if n == cap:
+            pages.add("")
             notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
-                                  error=f"listing page cap reached: the column's listing API declares more than "
-                                        f"{self.max_trs_pages} pages, the first {self.max_trs_pages} fetched "
-                                        f"(NIANBAO_MAX_TRS_PAGES)"[:500], portal=self._portal(column)))
+                                  error=why[:500], portal=self._portal(column)))
         return False
 
     def _wants_render(self, response: Any, specs: list, found: Any = None, title: str = "") -> bool:
@@ -475,23 +481,9 @@ class ReportsSpider(scrapy.Spider):
         dates without end stops there, and the cap is recorded as an error of the column (so
         nothing is concluded removed from an incomplete listing). TRS createPageHTML pages are
         not counted: they declare their number."""
-        pages = self._column_pages.setdefault(column, set())
-        key = page_key(url)
-        if key in pages:
-            return True  # already counted: a second link to it costs nothing more
-        n = len(pages)
-        if n < self.max_listing_pages:
-            pages.add(key)
-            return True
-        if n == self.max_listing_pages:
-            pages.add("")  # the cap is recorded once
-            notes.append(PageItem(url=column, kind="listing", status=None, fetched_at=self.now(),
-                                  error=f"listing page cap reached: {self.max_listing_pages} pages of this "
-                                        f"column (NIANBAO_MAX_LISTING_PAGES); further pages not fetched, "
-                                        f"e.g. from {page_url}"[:500],
-                                  portal=self._portal(column)))
-        self.ctx.counters["listing_pages_capped"] += 1
-        return False
+        return self._spend(self._column_pages, column, page_key(url), self.max_listing_pages, notes,
+                           f"listing page cap reached: {self.max_listing_pages} pages of this column "
+                           f"(NIANBAO_MAX_LISTING_PAGES); further pages not fetched, e.g. from {page_url}")
 
     def _classify(self, kind: str, page_url: str, links: list[tuple[str, str]], text: str,
                   meta: dict[str, Any], notes: list | None = None) -> list[list]:
