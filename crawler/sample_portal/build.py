@@ -98,6 +98,18 @@ def _docx_bytes(title: str, text: str) -> bytes:
     return buf.getvalue()
 
 
+def report_page(prefix: str, seeds_dir: str = DEFAULT_SEEDS) -> bytes:
+    """A seed report as a plain HTML detail page (UTF-8), as the portal renders its HTML reports,
+    for those the portal delivers otherwise (test portals and benchmarks want every seed as a page)."""
+    _, title, agency, pub, path, _, _ = next(r for r in REPORTS if r[0] == prefix)
+    seed = next(f for f in sorted(os.listdir(seeds_dir)) if f.startswith(prefix))
+    with open(os.path.join(seeds_dir, seed), encoding="utf-8") as f:
+        text = clean_seed(f.read(), title)
+    return page_html(title=title, body=body_html(text), site=SITE, published=pub, source=agency,
+                     breadcrumb=[("首页", "/"), ("政府信息公开年报", COL)],
+                     index_no=f"11210{prefix}0000/{pub[:4]}-{path[-9:-5]}").encode("utf-8")
+
+
 def _pdf_bytes(docx_bytes: bytes) -> bytes:
     """The Word document exported to PDF by LibreOffice, as many portals publish it (ruled tables,
     embedded CJK font): build time only, the output is committed."""

@@ -28,21 +28,14 @@ def sample(rel: str) -> bytes:
 XIGANG = sample(f"{NB}/202201/t20220128_3001.html")  # template 2021, utf-8
 
 
-def _html_page_of(prefix: str) -> bytes:
-    """A seed report as a plain HTML detail page, rendered as the sample portal renders its pages
-    (the sample portal itself delivers this one as a PDF attachment)."""
+def _fuxin() -> bytes:
     from conftest import SEEDS
-    from crawler.sample_portal.build import REPORTS, SITE, clean_seed
-    from crawler.sample_portal.render import body_html, page_html
+    from crawler.sample_portal.build import report_page
 
-    _, title, agency, pub, path, _, _ = next(r for r in REPORTS if r[0] == prefix)
-    seed = next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
-    return page_html(title=title, body=body_html(clean_seed(seed, title)), site=SITE, published=pub,
-                     source=agency, breadcrumb=[("首页", "/"), ("政府信息公开年报", "/" + NB + "/")],
-                     index_no=f"11210{prefix}0000/{pub[:4]}-{path[-9:-5]}").encode("utf-8")
+    return report_page("003", str(SEEDS))  # the sample portal delivers it as a PDF
 
 
-FUXIN = _html_page_of("003")  # template 2021, utf-8
+FUXIN = _fuxin()  # template 2021, utf-8
 WANGHUA = sample(f"{NB}/201803/t20180320_988.html")  # legacy
 XINQIAN_GBK = sample(f"{NB}/202101/t20210125_1517.html")  # GBK, <meta charset=gbk>
 DOCX = sample(f"{NB}/202301/P020230130_560419.docx")
