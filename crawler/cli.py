@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from typing import Any
 
+from crawler.launch import run_crawl
 from crawler.registry import LEVELS
 
 
@@ -64,54 +64,6 @@ def register(subparsers: Any) -> None:
     d.add_argument("--serve-port", type=int, default=8001, help="port of the Datasette site")
     d.add_argument("--no-serve", action="store_true", help="crawl only; do not start Datasette")
     d.set_defaults(func=cmd_demo)
-
-
-def crawler_settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
-    from scrapy.settings import Settings
-
-    s = Settings()
-    s.setmodule("crawler.settings", priority="project")
-    s.set("ARCHIVE_DB", db, priority="cmdline")
-    for k, v in (overrides or {}).items():
-        s.set(k, v, priority="cmdline")
-    if str(s.get("NIANBAO_JS", "auto")).lower() == "off":
-        # no browser at all: Scrapy's own HTTP handlers, and no Playwright driver process
-        s.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")
-    return s
-
-
-def run_crawl(urls: list[str], db: str, portals: str | None = None, max_pages: int = 0,
-              overrides: dict[str, Any] | None = None, fresh: bool = False,
-              jobdir: str | None = None) -> dict[str, Any]:
-    """Run one crawl in this process (CrawlerProcess) and return its closing stats.
-
-    Once per process (Twisted's reactor cannot restart). From a script, call it under
-    `if __name__ == "__main__":`: the parse workers (multiprocessing forkserver) import the main
-    module."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.spiders.reports import ReportsSpider
-    from crawler.state import default_jobdir
-
-    ov = dict(overrides or {})
-    if max_pages:
-        ov["CLOSESPIDER_PAGECOUNT"] = max_pages
-    if jobdir:
-        ov["NIANBAO_JOBDIR"] = jobdir
-    settings = crawler_settings(db, ov)
-    if fresh:
-        shutil.rmtree(settings.get("NIANBAO_JOBDIR") or default_jobdir(db), ignore_errors=True)
-    process = CrawlerProcess(settings)
-    kwargs: dict[str, Any] = {}
-    if urls:
-        kwargs["start_urls"] = ",".join(urls)
-    elif portals:
-        kwargs["portals"] = portals
-    crawler = process.create_crawler(ReportsSpider)
-    process.crawl(crawler, **kwargs)
-    process.start()
-    ctx = getattr(crawler, "_nianbao_ctx", None)
-    return (ctx.final_stats if ctx is not None else None) or {}
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:
@@ -174,7 +126,7 @@ def cmd_crawl_portals(args: argparse.Namespace) -> int:
         return 2
     ov = _parse_sets(args.set)
     if "NIANBAO_ALLOW_PRIVATE" in ov:
-        from crawler.middlewares import AddressPolicy
+        from crawler.policy import AddressPolicy
         try:
             AddressPolicy.from_setting(ov["NIANBAO_ALLOW_PRIVATE"])
         except ValueError as exc:

@@ -444,7 +444,7 @@ class SharedHostGate:
     async def process_request(self, request: Any) -> None:
         if self._gate is None:
             return None
-        from crawler.runtime import host_label
+        from crawler.urls import host_label
 
         if not self.prefix:
             spider = self.crawler.spider
@@ -565,10 +565,7 @@ class WorkerCoordinator:
 
 # --- `python -m crawler.distributed worker CONFIG` (started by the writer) --------------------
 def run_worker(config: dict[str, Any]) -> int:
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.cli import crawler_settings
-    from crawler.spiders.reports import ReportsSpider
+    from crawler.launch import run_crawl
 
     ov = dict(config.get("overrides") or {})
     ov.update(NIANBAO_ROLE=ROLE_WORKER, REDIS_URL=config["redis"])
@@ -576,18 +573,9 @@ def run_worker(config: dict[str, Any]) -> int:
         ov["NIANBAO_WORKER_ID"] = config["worker_id"]
     if config.get("writer_pid"):
         ov["NIANBAO_WRITER_PID"] = config["writer_pid"]
-    settings = crawler_settings(config.get("db") or "archive.db", ov)
-    process = CrawlerProcess(settings)
-    kwargs: dict[str, Any] = {}
-    if config.get("urls"):
-        kwargs["start_urls"] = ",".join(config["urls"])
-    elif config.get("portals"):
-        kwargs["portals"] = config["portals"]
-    crawler = process.create_crawler(ReportsSpider)
-    process.crawl(crawler, **kwargs)
-    process.start()
-    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    return 0 if reason == "finished" else 1
+    stats = run_crawl(config.get("urls") or [], config.get("db") or "archive.db", config.get("portals"),
+                      overrides=ov)
+    return 0 if stats.get("finish_reason") == "finished" else 1
 
 
 if __name__ == "__main__":

@@ -21,35 +21,12 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.request import fingerprint
 
-_INDEX_PAGES = ("index.html", "index.htm", "index.shtml", "default.html", "default.htm")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def page_url(url: str) -> str:
-    """The URL that stands for every alias of its page (see the module docstring); not for
-    fetching (the scheme is always http)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        return url
-    host = (parts.hostname or "").rstrip(".")
-    port = parts.port if parts.port is not None else None
-    netloc = host if port is None or str(port) == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    path = parts.path or "/"
-    for tail in _INDEX_PAGES:
-        if path.lower().endswith("/" + tail):
-            path = path[: -len(tail)]
-            break
-    return urlunsplit(("http", netloc, path, parts.query, ""))
+from crawler.urls import page_url
 
 
 def is_rendered(request: Request) -> bool:

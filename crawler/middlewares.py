@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
 import json
 import logging
 import time
@@ -15,7 +14,6 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
-from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 
@@ -25,7 +23,9 @@ try:  # Scrapy ≥ 2.14 wraps Twisted's DNSLookupError
 except ImportError:  # pragma: no cover
     _DNS_ERRORS = (DNSLookupError,)
 
-from crawler.runtime import AllowedHosts, context_for, host_key, is_private_host
+from crawler.policy import AddressPolicy, CrawlPolicy
+from crawler.runtime import context_for
+from crawler.urls import host_key, is_ip, is_private_host
 from parsers.fetch import address_refusal  # one address rule for the crawler and `nianbao parse`
 
 log = logging.getLogger(__name__)
@@ -43,35 +43,35 @@ class HostGuardMiddleware:
     def __init__(self, crawler: Any):
         self.crawler = crawler
         self.allow_private = AddressPolicy.from_setting(crawler.settings.get("NIANBAO_ALLOW_PRIVATE")).allow_all
+        self.ctx = context_for(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "HostGuardMiddleware":
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
-        allowed: AllowedHosts | None = getattr(spider, "allowed_hosts", None)
-        if allowed is None:
+        policy: CrawlPolicy | None = self.ctx.policy
+        if policy is None:  # no spider of ours has opened: nothing to guard against yet
             return None
         url = request.url
         key = host_key(url)
         if key is None:
             self._blocked(url, "scheme")
-        if not allowed.allows(url) and not _sibling_request(spider, request):
-            if is_private_host(key[0]) and not self.allow_private and all(key[0] != k[0] for k in allowed.keys):
+        if not policy.hosts.allows(url) and not _sibling_request(policy, request):
+            if is_private_host(key[0]) and not self.allow_private and key[0] not in policy.hosts.names:
                 self._blocked(url, "private address")
             self._blocked(url, "other host")
-        if _ADDRESS_POLICY is not None and address_refusal(key[0]) is None and not _is_ip(key[0]):
+        if address_refusal(key[0]) is None and not is_ip(key[0]):
             # a start host *name*: resolve it first (through GuardedResolver and its cache), so a
             # name pointing at a private address is refused before robots.txt or the page is asked
-            why = REFUSED_NAMES.get(key[0])
+            why = policy.refused_names.get(key[0])
             if why is None:
                 from twisted.internet import reactor
 
                 try:
                     await maybe_deferred_to_future(reactor.resolve(key[0]))
                 except Exception:  # noqa: BLE001 - refused (reason kept), or unresolvable: the download says so
-                    why = REFUSED_NAMES.get(key[0])
+                    why = policy.refused_names.get(key[0])
             if why:
                 request.meta["nianbao_error"] = why
                 request.meta["nianbao_record"] = True  # the spider records it in the archive
@@ -86,11 +86,10 @@ class HostGuardMiddleware:
         raise OffsiteBlocked(message or f"not fetched ({why}): {url}")
 
 
-def _sibling_request(spider: Any, request: Request) -> bool:
-    """An attachment on a sibling host of the body (same registrable domain, crawler/siblings.py),
-    or that host's robots.txt. Its name still passes the address check below."""
-    siblings = getattr(spider, "sibling_hosts", None)
-    if siblings is None or not siblings.allows(request.url):
+def _sibling_request(policy: CrawlPolicy, request: Request) -> bool:
+    """An attachment on a sibling host of the body (same registrable domain, crawler.urls.SiblingHosts),
+    or that host's robots.txt. Its name still passes the address check."""
+    if not policy.siblings.allows(request.url):
         return False
     return bool(request.meta.get("sibling")) or urlsplit(request.url).path == "/robots.txt"
 
@@ -100,105 +99,6 @@ def playwright_abort_request(req: Any) -> bool:
     connect is decided by the proxy it must use (crawler/browser_proxy.py), which sees every
     connection, redirects and WebSockets included; this predicate does not."""
     return req.resource_type in ("image", "media", "font")
-
-
-# --- where a host name may lead: the address check (DNS rebinding) ------------------------------
-# Names are checked where they are resolved, so the address checked is the address connected to.
-# The spider installs the policy when it opens; REFUSED_NAMES keeps each refusal's reason for the
-# error recorded in the archive (Twisted reports any resolver failure as a bare DNSLookupError).
-_ADDRESS_POLICY: "AddressPolicy | None" = None
-REFUSED_NAMES: dict[str, str] = {}
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
-class AddressPolicy:
-    """NIANBAO_ALLOW_PRIVATE: False (default) refuses every private, loopback, link-local or otherwise
-    non-public address a host name resolves to; True allows them all; a list ("10.0.0.0/8,127.0.0.1")
-    allows those networks. A start URL given as an IP address (or as localhost) always allows that
-    address: naming it is the permission. A start host *name* that resolves to a private address is
-    refused like any other (DNS rebinding: a public name pointed at 169.254.169.254)."""
-
-    def __init__(self, allow_all: bool = False, networks: tuple = (), start_ips: frozenset = frozenset(),
-                 loopback_ok: bool = False):
-        self.allow_all = allow_all
-        self.networks = networks
-        self.start_ips = start_ips
-        self.loopback_ok = loopback_ok
-
-    @classmethod
-    def from_setting(cls, value: Any, start_urls: list[str] | None = None) -> "AddressPolicy":
-        allow_all, nets = False, []
-        if isinstance(value, bool):
-            allow_all = value
-        elif value is not None:
-            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-            for it in (str(i).strip() for i in items):
-                if it.lower() in ("1", "true", "yes", "on", "all"):
-                    allow_all = True
-                elif it and it.lower() not in ("0", "false", "no", "off", "none"):
-                    try:
-                        nets.append(ipaddress.ip_network(it, strict=False))
-                    except ValueError:
-                        raise ValueError(f"NIANBAO_ALLOW_PRIVATE: not an address or network: {it!r}") from None
-        ips, loopback_ok = set(), False
-        for u in start_urls or []:
-            host = (urlsplit(u).hostname or "").lower().rstrip(".")
-            try:
-                ips.add(ipaddress.ip_address(host.strip("[]")))
-            except ValueError:
-                loopback_ok |= host == "localhost" or host.endswith(".localhost")
-        return cls(allow_all, tuple(nets), frozenset(ips), loopback_ok)
-
-    def refusal(self, address: str) -> str | None:
-        why = address_refusal(address)
-        if why is None or self.allow_all:
-            return None
-        ip = ipaddress.ip_address(address.strip("[]"))
-        if ip in self.start_ips or any(ip in n for n in self.networks) or (self.loopback_ok and ip.is_loopback):
-            return None
-        return why
-
-
-def install_address_policy(start_urls: list[str], setting: Any) -> AddressPolicy:
-    global _ADDRESS_POLICY
-    _ADDRESS_POLICY = AddressPolicy.from_setting(setting, start_urls)
-    REFUSED_NAMES.clear()
-    return _ADDRESS_POLICY
-
-
-class GuardedResolver(CachingThreadedResolver):
-    """TWISTED_DNS_RESOLVER: Scrapy's caching resolver, plus the address check. Every lookup, cached
-    or not, passes the policy, and the address returned is the one Twisted connects to, so a name
-    cannot be checked as public and then connected as private."""
-
-    def getHostByName(self, name: str, timeout: Any = ()) -> Any:
-        d = super().getHostByName(name, timeout)
-        d.addCallback(self._check, name)
-        return d
-
-    @staticmethod
-    def _check(address: str, name: str) -> str:
-        policy = _ADDRESS_POLICY
-        why = policy.refusal(address) if policy is not None else None
-        if why:
-            key = name.lower().rstrip(".")
-            REFUSED_NAMES[key] = (f"not fetched: {key} resolves to {address} ({why}); "
-                                  "NIANBAO_ALLOW_PRIVATE allows it")
-            log.warning("%s", REFUSED_NAMES[key])
-            raise DNSLookupError(REFUSED_NAMES[key])
-        return address
-
-
-def refused_name_reason(url: str) -> str | None:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return REFUSED_NAMES.get(host)
 
 
 class SizeGuardMiddleware:
@@ -313,7 +213,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if isinstance(exception, _DNS_ERRORS) and (why := refused_name_reason(request.url)):
+        policy = context_for(self.crawler).policy
+        why = policy.refused_name_reason(request.url) if policy is not None else None
+        if isinstance(exception, _DNS_ERRORS) and why:
             request.meta["nianbao_error"] = why  # refused by the address check: never retried
             self.crawler.stats.inc_value("nianbao/blocked/private_address_by_dns")
             context_for(self.crawler).counters["offsite_blocked"] += 1

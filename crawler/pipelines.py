@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem
 
 from archive.feed import current_report
 from crawler.items import PageItem, ReportItem
-from crawler.runtime import context_for, host_label
+from crawler.runtime import context_for
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.browser_proxy import BrowserPolicy, BrowserProxy
+from crawler.browser_proxy import BrowserProxy
 from crawler.runtime import context_for
 
 # forced on every browser context, whatever PLAYWRIGHT_CONTEXTS or a request's meta says
@@ -57,25 +57,6 @@ def guarded_launch_options(options: dict[str, Any], proxy_url: str) -> dict[str,
     return opts
 
 
-def crawl_policy(crawler: Any) -> BrowserPolicy:
-    """The spider's own rules: its start hosts (host AND port) and NIANBAO_ALLOW_PRIVATE."""
-    from crawler.middlewares import AddressPolicy, address_refusal
-
-    spider = crawler.spider
-    allowed = spider.allowed_hosts
-    addresses = AddressPolicy.from_setting(crawler.settings.get("NIANBAO_ALLOW_PRIVATE"),
-                                           list(spider.start_url_list))
-
-    def host_refusal(scheme: str, host: str, port: int) -> Optional[str]:
-        host = host.strip("[]").lower().rstrip(".")
-        if (host, port) in allowed.keys:
-            return None
-        kind = address_refusal(host)
-        return f"other host {host}:{port}" + (f" ({kind})" if kind else "")
-
-    return BrowserPolicy(host_refusal=host_refusal, address_refusal=addresses.refusal)
-
-
 class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -88,7 +69,7 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         ctx = context_for(self._crawler)
         starting = getattr(ctx, "browser_proxy_started", None)
         if starting is None:
-            ctx.browser_proxy = BrowserProxy(crawl_policy(self._crawler))
+            ctx.browser_proxy = BrowserProxy(ctx.policy.for_browser())
             starting = ctx.browser_proxy_started = asyncio.ensure_future(ctx.browser_proxy.start())
         self.proxy = await asyncio.shield(starting)
         self.config.launch_options = guarded_launch_options(self.config.launch_options, self.proxy.url)

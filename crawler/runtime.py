@@ -6,67 +6,17 @@ pool and the counters shown on the progress line.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.parsing import load_callable
 from crawler.state import Journal, default_jobdir, run_key
+from crawler.urls import host_label
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def host_key(url: str) -> tuple[str, int] | None:
-    try:
-        parts = urlsplit(url)
-        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-            return None
-        return parts.hostname.lower().rstrip("."), parts.port or DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        return None
-
-
-def host_label(url: str) -> str:
-    """The URL's netloc as `Archive.live_report_urls(host=...)` compares it: host, or host:port
-    when the port is not the scheme's default."""
-    key = host_key(url)
-    if not key:
-        return ""
-    return key[0] if key[1] == DEFAULT_PORTS[urlsplit(url).scheme] else f"{key[0]}:{key[1]}"
-
-
-def is_private_host(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host in ("localhost",) or host.endswith(".localhost")
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-
-
-class AllowedHosts:
-    """The start hosts (host AND port). A start URL on a default port also admits the same host
-    on the other default port (http → https redirects are common on portals)."""
-
-    def __init__(self, start_urls: list[str]):
-        self.keys: set[tuple[str, int]] = set()
-        for u in start_urls:
-            k = host_key(u)
-            if not k:
-                continue
-            self.keys.add(k)
-            if k[1] in (80, 443):
-                self.keys.add((k[0], 443 if k[1] == 80 else 80))
-
-    def allows(self, url: str) -> bool:
-        k = host_key(url)
-        return k is not None and k in self.keys
-
 
 class CrawlContext:
     def __init__(self, crawler: Any):
@@ -87,6 +37,7 @@ class CrawlContext:
         self.hosts: list[str] = []
         self.final_stats: dict[str, Any] | None = None
         self.on_finished: Any = None  # the progress extension prints the summary through this
+        self.policy: Any = None  # crawler.policy.CrawlPolicy: set by the spider from its start URLs
 
     def open(self, start_urls: list[str], settings_summary: dict[str, Any], *,
              journal: bool = True, resume_crawl_id: int | None = None) -> None:

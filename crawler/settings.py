@@ -93,7 +93,7 @@ SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ParseStoppedMiddleware": 50,  # a parse cut short by Ctrl-C: retried on resume
 }
 # the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
-TWISTED_DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawler.policy.GuardedResolver"
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

@@ -55,12 +55,10 @@ class _Stats:
 
 
 def _start_urls(urls: list[str], portals: str | None) -> tuple[list[str], list[str | None]]:
-    from crawler.spiders.reports import BUNDLED_PORTALS, load_portals
+    from crawler.launch import crawl_entries, start_url_list
 
-    if urls:
-        return list(urls), [None]
-    entries = load_portals(portals or BUNDLED_PORTALS)
-    return [u for e in entries for u in e["start_urls"]], [e.get("name") for e in entries]
+    entries = crawl_entries(urls, portals)
+    return start_url_list(entries), [e.get("name") for e in entries]
 
 
 def _clear(server: Any, keys: Keys) -> None:
@@ -301,7 +299,7 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                     on_progress: Callable[[str], None] | None = None, fresh: bool = False) -> dict[str, Any]:
     """Run (or resume) a distributed crawl with this process as the archive writer; returns the
     closing stats (as `run_crawl` does, plus `workers`: each worker's closing record)."""
-    from crawler.cli import crawler_settings
+    from crawler.launch import crawler_settings
     from crawler.pipelines import ArchivePipeline
     from crawler.spiders.reports import ReportsSpider
     from crawler.state import Journal, run_key

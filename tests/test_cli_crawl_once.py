@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import q
-from crawler.dupefilter import page_fingerprint, page_url
+from crawler.dupefilter import page_fingerprint
+from crawler.urls import page_url
 from crawler.sample_portal.server import Portal, PortalServer
 from portals import sites
 from test_distributed import redis_url  # noqa: F401  (the module's redis-server fixture)

@@ -9,7 +9,7 @@ import pytest
 from crawler import classify
 from crawler.html import decode_html, extract_links, parse_html
 from crawler.middlewares import _retry_after_seconds
-from crawler.runtime import AllowedHosts, host_label, is_private_host
+from crawler.urls import AllowedHosts, host_label, is_private_host
 
 
 @pytest.mark.parametrize("title, ok", [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import q
 from crawler.sample_portal.server import Portal, PortalServer
-from crawler.siblings import SiblingHosts, registrable_domain
+from crawler.urls import SiblingHosts, registrable_domain
 from portals import faulty, sites
 from test_security import FAST, env
 

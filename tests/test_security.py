@@ -148,7 +148,7 @@ def test_a_js_listing_start_host_resolving_to_a_private_address_never_reaches_th
 
 
 def test_address_policy_units() -> None:
-    from crawler.middlewares import AddressPolicy, address_refusal
+    from crawler.policy import AddressPolicy, address_refusal
 
     assert address_refusal("169.254.169.254") == "link-local address"
     assert address_refusal("::ffff:169.254.169.254") == "link-local address"

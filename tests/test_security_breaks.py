@@ -35,7 +35,7 @@ def test_crawling_port_80_does_not_see_another_ports_reports_as_its_own(tmp_path
     """A crawl of http://127.0.0.1/ (port 80) asks the archive for the reports it knows on its
     host, to mark those gone from the listings removed. It used to get 127.0.0.1:8801's too, and
     marked all of them removed."""
-    from crawler.runtime import host_label
+    from crawler.urls import host_label
 
     ours = ["http://127.0.0.1/gknb/2022.html", "http://127.0.0.1:80/gknb/2021.html"]
     other = [f"http://127.0.0.1:8801/gknb/{y}.html" for y in range(2017, 2022)]

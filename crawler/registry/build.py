@@ -20,7 +20,7 @@ import os
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from crawler.dupefilter import page_url
+from crawler.urls import page_url
 from crawler.registry import BUNDLED, LEVELS, Portal, province_name, toml_text
 
 EVIDENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evidence.tsv")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import tomllib
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -27,41 +25,24 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import browser_proxy, classify, listings, middlewares
-from crawler.dupefilter import page_url as page_key
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.listings import ApiCall, xhr_json
 from crawler.parsing import ParseLimits, ParsePool
-from crawler.runtime import AllowedHosts, context_for, host_key, host_label, is_private_host
-from crawler.siblings import SiblingHosts
+from crawler.launch import crawl_entries, start_url_list
+from crawler.runtime import context_for
+from crawler.policy import CrawlPolicy, resolver_of
+from crawler.urls import host_key, host_label, is_private_host
+from crawler.urls import page_url as page_key
+from parsers.fetch import address_refusal
 
 log = logging.getLogger(__name__)
 
-BUNDLED_PORTALS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "portals.toml")
 _XHR_HINT = re.compile(rb"\$\.(?:ajax|post|get|getJSON)\s*\(|\bfetch\s*\(|XMLHttpRequest|\baxios\b")
 _ATTACHMENT_HINT = re.compile(rb"""\.(?:pdf|docx?|wps)(?:["'?&#\s>]|$)""", re.I)
 PRIORITY = {"attachment": 30, "detail": 20, "listing": 10, "start": 5, "nav": 0}
 # schemes that fetch something (javascript:, mailto: and the like are dropped without a note)
 _FETCHING_SCHEMES = {"file", "ftp", "ftps", "sftp", "smb", "gopher", "ldap", "dict", "jar", "netdoc", "ws", "wss"}
-
-
-def load_portals(path: str) -> list[dict[str, Any]]:
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
-    out = []
-    for p in data.get("portal", []):
-        urls = p.get("start_urls") or ([p["url"]] if p.get("url") else [])
-        if urls:
-            out.append({**p, "start_urls": list(urls)})
-    return out
-
-
-def _split(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        return [u.strip() for u in value.replace("\n", ",").split(",") if u.strip()]
-    return [str(u).strip() for u in value if str(u).strip()]
 
 
 _FAILURE_TEXT = {  # exceptions whose own message says nothing
@@ -100,19 +81,12 @@ class ReportsSpider(scrapy.Spider):
 
     def __init__(self, start_urls: Any = None, portals: str | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        urls = _split(start_urls)
-        if urls:
-            self.portal_entries = [{"name": None, "start_urls": urls}]
-        else:
-            self.portal_entries = load_portals(portals or BUNDLED_PORTALS)
+        self.portal_entries = crawl_entries(start_urls, portals)
         bad = [u for e in self.portal_entries for u in e["start_urls"]
                if urlsplit(u).scheme not in ("http", "https")]
         if bad:
             raise ValueError(f"start URL must be http(s): {bad[0]}")
-        self.start_url_list = [u for e in self.portal_entries for u in e["start_urls"]]
-        self.allowed_hosts = AllowedHosts(self.start_url_list)
-        # attachments may also come from other hosts of the same body (file./xxgk. siblings)
-        self.sibling_hosts = SiblingHosts(self.start_url_list)
+        self.start_url_list = start_url_list(self.portal_entries)
         self.portal_by_host: dict[str, str] = {}
         self.region_by_host: dict[str, str] = {}
         self.js_hosts: set[str] = set()
@@ -129,13 +103,15 @@ class ReportsSpider(scrapy.Spider):
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
         self._api_pages: dict[str, set[str]] = {}  # listing API pages issued per column (declared counts)
         self.captures = xhr_json.CaptureStore()  # the XHR answers of pages being rendered
-        self._start_names = {k[0] for k in self.allowed_hosts.keys}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ReportsSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.ctx = context_for(crawler)
         s = crawler.settings
+        # where this crawl may go: start hosts, the body's sibling hosts (attachments), addresses
+        spider.policy = spider.ctx.policy = CrawlPolicy.for_crawl(spider.start_url_list,
+                                                                   s.get("NIANBAO_ALLOW_PRIVATE"))
         spider.js_mode = (s.get("NIANBAO_JS") or "auto").lower()
         if "playwright" not in str(s.getdict("DOWNLOAD_HANDLERS").get("http", "")):
             spider.js_mode = "off"
@@ -149,18 +125,23 @@ class ReportsSpider(scrapy.Spider):
     # --- lifecycle ---------------------------------------------------------------------------
     def _on_opened(self, spider: Any) -> None:
         s = self.crawler.settings
-        middlewares.install_address_policy(self.start_url_list, s.get("NIANBAO_ALLOW_PRIVATE"))
+        from twisted.internet import reactor
+
+        if (resolver := resolver_of(reactor)) is not None:  # every name this crawl resolves is checked
+            resolver.watch(self.policy)
         # stopping: a Ctrl-C ends parses in progress instead of waiting for them
         self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
                               ParseLimits.from_settings(s),
                               stopping=lambda: not getattr(self.crawler.engine, "running", False))
         # a forced stop (second Ctrl-C) stops the reactor without spider_closed: the parse workers
         # are killed then too, or the interpreter's exit would wait for a running parse
-        from twisted.internet import reactor
-
         reactor.addSystemEventTrigger("before", "shutdown", self.pool.close)
 
     def _on_closed(self, spider: Any, reason: str) -> None:
+        from twisted.internet import reactor
+
+        if (resolver := resolver_of(reactor)) is not None:
+            resolver.forget(self.policy)
         if self.pool is not None:
             self.pool.close()
 
@@ -270,7 +251,7 @@ class ReportsSpider(scrapy.Spider):
             for note in browser_proxy.proxy_refusal_items(self.crawler, self._portal(response.request.url),
                                                              self.now()):
                 yield note
-            why = browser_proxy.final_url_refusal(self.allowed_hosts, response.url)
+            why = browser_proxy.final_url_refusal(self.policy.hosts, response.url)
             if why:
                 self.ctx.counters["offsite_blocked"] += 1
                 yield PageItem(url=response.request.url, kind=response.meta.get("kind", "start"), status=None,
@@ -336,7 +317,7 @@ class ReportsSpider(scrapy.Spider):
             await self._parse_into(item)
             if kind == "start":
                 specs += [[u, "attachment", {}] for u, _ in links
-                          if self.allowed_hosts.allows(u) and classify.is_attachment_url(u)]
+                          if self.policy.hosts.allows(u) and classify.is_attachment_url(u)]
         elif kind in ("start", "nav", "listing") and self._wants_render(response, specs, found, title):
             self.ctx.counters["rendered"] += 1
             specs.append([response.url, kind, {**self._carry(response.meta), "render": True}])
@@ -386,10 +367,10 @@ class ReportsSpider(scrapy.Spider):
         if meta.get("kind") == "nav":  # a 信息公开 section: its own lists are not paged through
             found = listings.Found(calls=[c for c in found.calls if c.state.get("to_column")])
         for u in found.pages:
-            if u != page_url and self.allowed_hosts.allows(u):
+            if u != page_url and self.policy.hosts.allows(u):
                 specs.append([u, "listing", {"pages": pages + 1, "trs": True, "column": column}])
         for c in found.calls:
-            if not self.allowed_hosts.allows(c.url):
+            if not self.policy.hosts.allows(c.url):
                 continue
             if cookies and host_key(c.url) == host_key(page_url) and "Cookie" not in c.headers:
                 c.headers["Cookie"] = cookies
@@ -464,10 +445,10 @@ class ReportsSpider(scrapy.Spider):
         if key is None:
             scheme = urlsplit(url).scheme.lower()
             why = f"{scheme}:// is not http(s)" if scheme in _FETCHING_SCHEMES else None
-        elif key[0] in self._start_names:
+        elif key[0] in self.policy.hosts.names:
             why = None  # a start host on another port: just another host
         else:
-            why = "private address" if is_private_host(key[0]) or middlewares.address_refusal(key[0]) else None
+            why = "private address" if is_private_host(key[0]) or address_refusal(key[0]) else None
         if why is None or url in self._refused or len(self._refused) >= 1000:
             return
         self._refused.add(url)
@@ -498,9 +479,9 @@ class ReportsSpider(scrapy.Spider):
             if url in seen or url == page_url:
                 continue
             seen.add(url)
-            if not self.allowed_hosts.allows(url):
+            if not self.policy.hosts.allows(url):
                 if (kind == "detail" or classify.is_report_title(label)) and classify.is_attachment_url(url) \
-                        and self.sibling_hosts.allows(url):
+                        and self.policy.siblings.allows(url):
                     # the body's file server: the address check still applies (HostGuardMiddleware)
                     specs.append([url, "attachment", {"title": label, "sibling": True}])
                     continue
@@ -527,7 +508,7 @@ class ReportsSpider(scrapy.Spider):
             # TRS declares its page count: no budget, but a cap (a trap may declare a million)
             for name in classify.trs_pages(text, cap=self.max_trs_pages):
                 url = urljoin(page_url, name)
-                if url not in seen and url != page_url and self.allowed_hosts.allows(url):
+                if url not in seen and url != page_url and self.policy.hosts.allows(url):
                     seen.add(url)
                     specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
             declared = classify.trs_declared_pages(text)
@@ -572,7 +553,7 @@ class ReportsSpider(scrapy.Spider):
         if request.meta.get("playwright"):
             yield from browser_proxy.proxy_refusal_items(self.crawler, self._portal(request.url), self.now())
             final = failure.value.response.url if failure.check(HttpError) else request.url
-            why = browser_proxy.final_url_refusal(self.allowed_hosts, final)
+            why = browser_proxy.final_url_refusal(self.policy.hosts, final)
             reason = f"rendering refused: {why}" if why else "rendering failed: " + reason
         url = request.meta.get("redirect_urls", [request.url])[0]  # the URL as linked
         if url != request.url:
