@@ -1,5 +1,5 @@
-"""Items. The spider yields one `PageItem` per fetch (raw page, parse result, discovered links);
-the archive pipeline stores it and passes on a `ReportItem` (the report dict of
+"""Items. The spider yields one `PageItem` per fetch (raw page, discovered links, whether it is a
+report candidate); the parse pipeline adds the parse result, the archive pipeline stores it and passes on a `ReportItem` (the report dict of
 report-schema.md plus archive facts) for each report, which is what feed exports (`-O x.jsonl`)
 write. Pages that are not reports stop at the pipeline."""
 from __future__ import annotations
@@ -21,6 +21,7 @@ class PageItem:
     portal: Optional[str] = None
     portal_region: Optional[str] = None
     request_url: Optional[str] = None  # before redirects
+    to_parse: bool = False  # a report candidate: the parse pipeline (crawler.pipelines.ParsePipeline) reads it
     report: Optional[dict[str, Any]] = None
     parse_status: Optional[str] = None  # ok, not_report, error
     parse_error: Optional[str] = None

@@ -298,17 +298,3 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
             return super().process_response(request, response)
         except ValueError:
             return response
-
-
-class ParseStoppedMiddleware:
-    """Spider middleware: a page whose parse was cut short by Ctrl-C (crawler.parsing.ParseStopped)
-    ends quietly, with no record: it is neither archived nor journaled, so the resumed crawl
-    fetches and parses it again (recording it as an error would lose the report for good)."""
-
-    def process_spider_exception(self, response: Response, exception: Exception, spider: Any = None) -> Any:
-        from crawler.parsing import ParseStopped
-
-        if isinstance(exception, ParseStopped):
-            log.info("not parsed (the crawl is stopping): %s", response.url)
-            return []
-        return None

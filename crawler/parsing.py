@@ -61,7 +61,7 @@ class _Stopped(Exception):
 class ParseStopped(Exception):
     """The crawl was asked to stop while this page waited for its parse: the page is dropped from
     this run (not archived, not journaled), so a resumed crawl fetches it again
-    (`crawler.middlewares.ParseStoppedMiddleware` swallows it quietly)."""
+    (`crawler.pipelines.ParsePipeline` drops it quietly)."""
 
 
 class _TimeUp(BaseException):  # not Exception: the parser's own `except Exception` must not catch it

@@ -1,4 +1,6 @@
-"""The archive pipeline: the only code that writes (one SQLite writer, on the reactor thread).
+"""Item pipelines: parse (ParsePipeline, 200), then store (ArchivePipeline, 300).
+
+The archive pipeline is the only code that writes (one SQLite writer, on the reactor thread).
 
 Per fetched page: `Archive.record_page` (raw body, headers, time, sha256), then
 `Archive.add_report` for a parsed report (new / changed / unchanged), `mark_removed` for a known
@@ -16,9 +18,62 @@ from scrapy.exceptions import DropItem
 
 from archive.feed import current_report
 from crawler.items import PageItem, ReportItem
+from crawler.parsing import ParseLimits, ParsePool, ParseStopped
 from crawler.runtime import context_for
 
 log = logging.getLogger(__name__)
+
+
+class ParsePipeline:
+    """Parsing as a pipeline stage: a page the spider marked as a report candidate
+    (`PageItem.to_parse`) is parsed in the process pool (crawler/parsing.py, both cores, off the
+    reactor) and gets its report, or the reason it is not one. The spider only fetches and
+    follows links; a distributed worker runs this stage too, before sending the record to Redis.
+
+    A parse cut short by Ctrl-C (`ParseStopped`) drops the page quietly: neither archived nor
+    journaled, so the resumed crawl fetches and parses it again (recording it as an error would
+    lose the report for good)."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.pool: ParsePool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "ParsePipeline":
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        s = self.crawler.settings
+        # stopping: a Ctrl-C ends parses in progress instead of waiting for them
+        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
+                              ParseLimits.from_settings(s),
+                              stopping=lambda: not getattr(self.crawler.engine, "running", False))
+        # a forced stop (second Ctrl-C) stops the reactor without closing the pipelines: the parse
+        # workers are killed then too, or the interpreter's exit would wait for a running parse
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", self.pool.close)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem) or not item.to_parse or self.pool is None:
+            return item
+        try:
+            status, data = await self.pool.parse(item.body, item.url, item.content_type)
+        except ParseStopped:
+            raise DropItem(f"not parsed (the crawl is stopping): {item.url}", log_level="INFO") from None
+        item.to_parse = False
+        item.parse_status = status
+        if status == "ok":
+            item.report = data
+        else:
+            item.parse_error = data
+            # the page is archived with the reason (pages.error); parse errors also go to `errors`
+            item.error = (f"not a report: {data}" if status == "not_report" else f"parse failed: {data}")[:500]
+        return item
 
 
 class ArchivePipeline:

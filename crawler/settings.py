@@ -89,13 +89,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
 }
-SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.ParseStoppedMiddleware": 50,  # a parse cut short by Ctrl-C: retried on resume
-}
 # the address check of host names (DNS rebinding): Scrapy's caching resolver + NIANBAO_ALLOW_PRIVATE
 TWISTED_DNS_RESOLVER = "crawler.policy.GuardedResolver"
 ITEM_PIPELINES = {
-    "crawler.pipelines.ArchivePipeline": 300,
+    "crawler.pipelines.ParsePipeline": 200,  # report candidates parsed in the process pool
+    "crawler.pipelines.ArchivePipeline": 300,  # one SQLite writer (distributed workers: RedisItemPipeline)
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressExtension": 500,

@@ -28,7 +28,6 @@ from crawler import browser_proxy, classify, listings, middlewares
 from crawler.html import decode_html, extract_links, page_title, parse_html
 from crawler.items import PageItem
 from crawler.listings import ApiCall, xhr_json
-from crawler.parsing import ParseLimits, ParsePool
 from crawler.launch import crawl_entries, start_url_list
 from crawler.runtime import context_for
 from crawler.policy import CrawlPolicy, resolver_of
@@ -97,7 +96,6 @@ class ReportsSpider(scrapy.Spider):
                     self.region_by_host[host_label(u)] = e["region"]
                 if e.get("js_listing"):
                     self.js_hosts.add(host_label(u))
-        self.pool: ParsePool | None = None
         self._column_pages: dict[str, set[str]] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
@@ -124,26 +122,16 @@ class ReportsSpider(scrapy.Spider):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def _on_opened(self, spider: Any) -> None:
-        s = self.crawler.settings
         from twisted.internet import reactor
 
         if (resolver := resolver_of(reactor)) is not None:  # every name this crawl resolves is checked
             resolver.watch(self.policy)
-        # stopping: a Ctrl-C ends parses in progress instead of waiting for them
-        self.pool = ParsePool(s.getint("NIANBAO_PARSE_WORKERS", 0), s.get("NIANBAO_PARSER"),
-                              ParseLimits.from_settings(s),
-                              stopping=lambda: not getattr(self.crawler.engine, "running", False))
-        # a forced stop (second Ctrl-C) stops the reactor without spider_closed: the parse workers
-        # are killed then too, or the interpreter's exit would wait for a running parse
-        reactor.addSystemEventTrigger("before", "shutdown", self.pool.close)
 
     def _on_closed(self, spider: Any, reason: str) -> None:
         from twisted.internet import reactor
 
         if (resolver := resolver_of(reactor)) is not None:
             resolver.forget(self.policy)
-        if self.pool is not None:
-            self.pool.close()
 
     def settings_summary(self) -> dict[str, Any]:
         s = self.crawler.settings
@@ -285,14 +273,14 @@ class ReportsSpider(scrapy.Spider):
                     yield req
                 return
         if kind == "attachment" or not _looks_html(item.content_type, response.body):
-            await self._parse_into(item)
+            item.to_parse = True
             yield item
             return
 
         if kind == "detail" and not _ATTACHMENT_HINT.search(response.body):
             # a report page without attachment links: no need to build its tree here (the
             # parser reads it in a worker); this keeps the reactor's process light
-            await self._parse_into(item)
+            item.to_parse = True
             yield item
             return
         text, _enc = decode_html(response.body, item.content_type)
@@ -314,7 +302,7 @@ class ReportsSpider(scrapy.Spider):
             specs += self._family_specs(found, response.url, response.meta, notes, self._session_cookies(response))
         title = page_title(doc)
         if kind == "detail" or (kind == "start" and classify.is_report_title(title)):
-            await self._parse_into(item)
+            item.to_parse = True
             if kind == "start":
                 specs += [[u, "attachment", {}] for u, _ in links
                           if self.policy.hosts.allows(u) and classify.is_attachment_url(u)]
@@ -425,17 +413,6 @@ class ReportsSpider(scrapy.Spider):
     @staticmethod
     def _carry(meta: dict[str, Any]) -> dict[str, Any]:
         return {k: meta[k] for k in ("nav_depth", "pages", "column") if k in meta}
-
-    async def _parse_into(self, item: PageItem) -> None:
-        assert self.pool is not None
-        status, data = await self.pool.parse(item.body, item.url, item.content_type)
-        item.parse_status = status
-        if status == "ok":
-            item.report = data
-        else:
-            item.parse_error = data
-            # the page is archived with the reason (pages.error); parse errors also go to `errors`
-            item.error = (f"not a report: {data}" if status == "not_report" else f"parse failed: {data}")[:500]
 
     def _refuse_link(self, url: str, page_url: str, notes: list) -> None:
         """A link to a private/link-local address or with a non-http(s) scheme (file://, ftp://) is
