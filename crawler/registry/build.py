@@ -25,7 +25,9 @@ from crawler.registry import BUNDLED, LEVELS, Portal, province_name, toml_text
 
 EVIDENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evidence.tsv")
 _COLUMN = re.compile(r"^[a-z_]*(nb|ndbg|ndgzbg|gknbxq)(_?\d+)?$", re.I)  # zfxxgknb, xxgknb_97166, zfxxgknb49, bgtndbg, …
-_DATE_DIR = re.compile(r"^(\d{1,2}|\d{4}n?|\d{6}|\d{8}|\d{2}-\d{2}|\d{4}-\d{2}(-\d{2})?)$")
+# a year folder is 20xx (reports began in 2008): other four-digit folders are columns or catalogue nodes
+# (Hainan's …/0204/ is its 年报 column, …/info/2061/ a VSB catalogue node)
+_DATE_DIR = re.compile(r"^(\d{1,2}|20[0-4]\dn?|\d{6}|\d{8}|\d{2}-\d{2}|\d{4}-\d{2}(-\d{2})?)$")
 _HOME_ONLY = re.compile(r"/art/\d{4}/|/UserData/DocHtml/|/public/content/|/(Xxgk|Openness)AnnualReport/show/|/cms/html/|/gkmlpt/content/|/gongkai/show/|/contents/\d+/\d+\.html$")
 
 
@@ -58,7 +60,7 @@ def cms_of(url: str) -> str | None:
         return "Hanweb xxgk module"
     if "/gkmlpt/" in path or re.search(r"/content/post_\d+\.html$", path):
         return "gkmlpt"
-    if re.search(r"/t\d{8}_\d+\.s?html?$", path):
+    if re.search(r"/t\d{8}_\d+(_wap)?\.s?html?$", path):  # _wap: the same article's mobile page
         return "TRS WCM"
     if "/public/content/" in path or "/XxgkAnnualReport/" in path:
         return "Anhui government information platform"
