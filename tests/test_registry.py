@@ -67,8 +67,8 @@ def test_the_start_url_is_the_report_column_of_the_url_seen() -> None:
 
 # Provinces whose own government (人民政府, its 办公厅 or its 信息公开专栏) has no report URL in the
 # evidence searched (stored pages, public repositories): the stored pages hold their provincial
-# reports only on copies under other hosts (辽宁, 江西, 河南, 海南, 新疆, 湖南's older ones) or not
-# at all. Each still has entries of its own cities, counties or provincial departments.
+# reports only on copies under unrelated hosts (辽宁, 江西, 河南, 海南, 新疆), which are not used, or
+# not at all. Each still has entries of its own cities, counties or provincial departments.
 NO_GOVERNMENT_REPORT_SEEN = {
     "内蒙古自治区", "辽宁省", "江苏省", "福建省", "江西省", "河南省", "湖北省", "海南省", "重庆市", "甘肃省",
     "宁夏回族自治区", "新疆维吾尔自治区",
