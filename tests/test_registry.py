@@ -94,7 +94,7 @@ def test_every_province_has_its_government_or_is_a_listed_exception() -> None:
             assert any(w in p.name for w in ("人民政府", "政府信息公开专栏")), p.name
 
 
-def test_a_government_without_a_report_seen_starts_at_its_portal_section_or_home_page() -> None:
+def test_a_government_without_a_report_seen_starts_at_its_column_section_or_home_page() -> None:
     governments = {p.province: p for p in load_registry() if p.level == "province"}
     for prov in PORTAL_NOT_REPORT:
         p = governments[prov]
@@ -104,10 +104,13 @@ def test_a_government_without_a_report_seen_starts_at_its_portal_section_or_home
         assert (seen.path or "/").startswith(urlsplit(start).path), p.name
         assert "no annual report of the government seen on" in (p.notes or ""), p.name
         assert p.source, p.name
-    # 内蒙古: a page of the portal shows the 办公厅's 政务公开 section in its path
+    # 内蒙古: the 年报 column itself, as a public crawler config lists it; 海南: a stored page of the portal
     nmg = governments["内蒙古自治区"]
-    assert nmg.seen == "https://www.nmg.gov.cn/zfbgt/zwgk/zzqwj/202012/t20201208_314762.html"
-    assert nmg.start_urls == ["https://www.nmg.gov.cn/zfbgt/zwgk/"] and "pages corpus" in nmg.source
+    assert nmg.seen == nmg.start_urls[0] == "http://www.nmg.gov.cn/xxgkml/zzqzf/zfxxgknb/"
+    assert nmg.source.startswith("fei2yi/School_News ") and "moved, probe" in (nmg.notes or "")
+    hainan = governments["海南省"]
+    assert hainan.seen.startswith("https://www.hainan.gov.cn/hainan/15508/201105/") and "pages corpus" in hainan.source
+    assert hainan.start_urls == ["https://www.hainan.gov.cn/"]
     # 湖北: the portal's home page, as a public repository lists the province's 政府网站
     hubei = governments["湖北省"]
     assert (hubei.seen, hubei.start_urls) == ("http://www.hubei.gov.cn", ["http://www.hubei.gov.cn/"])
@@ -137,7 +140,7 @@ def test_provincial_governments_list_with_their_report_columns(capsys) -> None:
     assert rows["浙江省人民政府"][3:] == ["http://zfxxgk.zj.gov.cn/", "Hanweb JCMS"]
     # governments without a report seen on their host: a section of the portal, or its home page
     assert rows["内蒙古自治区人民政府"][:1] + rows["内蒙古自治区人民政府"][3:] == [
-        "内蒙古自治区", "https://www.nmg.gov.cn/zfbgt/zwgk/", "TRS WCM"]
+        "内蒙古自治区", "http://www.nmg.gov.cn/xxgkml/zzqzf/zfxxgknb/", ""]
     assert rows["海南省人民政府"][3:] == ["https://www.hainan.gov.cn/", ""]
     assert rows["重庆市人民政府"][3] == "http://www.cq.gov.cn/"
     assert rows["新疆维吾尔自治区人民政府"][0] == "新疆维吾尔自治区"
