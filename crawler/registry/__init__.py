@@ -7,9 +7,11 @@ built by crawler/registry/build.py from crawler/registry/evidence.tsv) names one
     province    its province-level division (北京市 … 新疆维吾尔自治区), or 中央 for central bodies
     level       province | city | county | township | department
     start_urls  where a crawl starts: the annual-report column (政府信息公开年报), or the site's home
-                page when the report URL seen says nothing about the column (JCMS /art/… pages)
+                page when the report URL seen says nothing about the column (JCMS /art/… pages), or
+                the 政府信息公开 section / home page a portal URL seen shows (see `seen`)
     cms         the CMS family, when the URL shows it (TRS WCM, Hanweb JCMS, gkmlpt, …)
-    seen        the report URL the entry rests on, as found in public evidence
+    seen        the report URL the entry rests on, as found in public evidence (for a provincial
+                government whose report was not seen on its own host: a URL of its portal)
     source      where that URL was seen (a stored public web page, a public repository, …)
     region      what the archive records as the portal's region (default: the province)
     js_listing  render the report listings with Chromium from the start
