@@ -188,6 +188,12 @@ def _worker_init(parser_path: str, crawl_pid: int, memory_mb: int = 0) -> None:
         pass
 
 
+def _join_all(processes: list[Any], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+
+
 def _warm() -> int:
     return os.getpid()
 
@@ -213,6 +219,8 @@ class ParsePool:
         self.workers = workers
         self.executor: Executor
         self._jobs = 0
+        self._running = 0  # jobs submitted and not yet answered
+        self._recycling: asyncio.Future | None = None
         self._retired: list[Executor] = []
         self._new_executor()
         # at most a few jobs queued per worker: further responses wait in Scrapy, whose scraper
@@ -246,10 +254,9 @@ class ParsePool:
     async def parse(self, body: bytes, url: str, content_type: str | None) -> tuple[str, Any]:
         async with self._slots:
             for attempt in (1, 2):
-                executor = self.executor
                 if self.workers > 0 and self.limits.recycle and self._jobs >= self.limits.recycle:
-                    self._recycle()
-                    executor = self.executor
+                    await self._recycle_when_idle()
+                executor = self.executor
                 self._jobs += 1
                 try:
                     fut = executor.submit(parse_job, self.parser_path, body, url, content_type, self.limits)
@@ -258,6 +265,7 @@ class ParsePool:
                         return "error", "parse worker lost"
                     continue
                 hard = self.limits.seconds * 1.5 + 15 if self.limits.seconds and self.workers > 0 else None
+                self._running += 1
                 try:
                     result = await self._wait(fut, hard)
                     if result[0] == "error" and str(result[1]).startswith(MEMORY_REASON[:30]):
@@ -278,7 +286,30 @@ class ParsePool:
                         self._recycle(kill=True)
                     if attempt == 2:
                         return "error", "parse failed: the parse worker died (memory limit?)"
+                finally:
+                    self._running -= 1
             return "error", "parse worker lost"
+
+    async def _recycle_when_idle(self) -> None:
+        """Fresh workers every `recycle` jobs (memory a large page left fragmented goes back), but
+        only once the old workers have answered every job they hold: two pools' workers alive at
+        once would double the parse workers' memory at the moment of the switch."""
+        if self._recycling is None:
+            self._recycling = asyncio.ensure_future(self._switch_when_idle())
+        await asyncio.shield(self._recycling)
+
+    async def _switch_when_idle(self) -> None:
+        try:
+            while self._running > 0:
+                await asyncio.sleep(0.01)
+            old = self.executor
+            processes = list((getattr(old, "_processes", None) or {}).values())
+            _kill_workers(old)  # idle: nothing of theirs is lost
+            await asyncio.to_thread(_join_all, processes, 5.0)  # gone before their successors start
+            self._new_executor()
+            self._jobs = 0
+        finally:
+            self._recycling = None
 
     async def _wait(self, fut: Any, hard: float | None) -> tuple[str, Any]:
         wrapped = asyncio.wrap_future(fut)

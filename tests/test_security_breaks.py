@@ -275,3 +275,66 @@ def test_a_title_padded_to_20000_characters_is_stored_as_its_report_title(tmp_pa
     a.add_report(parse_bytes(page, "http://127.0.0.1/gknb/long.html", "text/html").to_dict(), portal="test")
     a.close()
     assert q(tmp_path / "archive.db", "SELECT title, year FROM reports") == [("大连市西岗区2021年政府信息公开工作年度报告", 2021)]
+
+
+def test_parse_workers_are_recycled_without_ever_running_two_pools_at_once() -> None:
+    """Workers are replaced every NIANBAO_PARSE_RECYCLE pages (memory a big page fragmented goes
+    back), but the fresh pair starts only once the old pair has answered everything it held:
+    while 24 pages are parsed 6 at a time with a recycle every 5, the crawl process never has
+    more than 2 parse workers (the benchmark's peak memory once counted 4)."""
+    import asyncio
+    import threading
+
+    from crawler.parsing import ParseLimits, ParsePool
+
+    def workers_now(forkserver_children: set[int]) -> int:
+        me = os.getpid()
+        alive = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                state, ppid_text = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+                ppid = int(ppid_text)
+            except (OSError, IndexError, ValueError):
+                continue
+            if state in ("Z", "X"):  # exited, not yet reaped: holds no memory
+                continue
+            if ppid == me:
+                forkserver_children.add(int(pid))
+            elif ppid in forkserver_children:
+                alive += 1  # a worker: forked by the forkserver, a child of this process
+        return alive
+
+    peak = {"n": 0}
+    stop = threading.Event()
+
+    def watch() -> None:
+        seen: set[int] = set()
+        while not stop.is_set():
+            peak["n"] = max(peak["n"], workers_now(seen))
+            stop.wait(0.005)
+
+    async def go() -> list[tuple[str, object]]:
+        pool = ParsePool(2, limits=ParseLimits(recycle=5))
+        try:
+            sem = asyncio.Semaphore(6)
+
+            async def one(i: int) -> tuple[str, object]:
+                async with sem:
+                    return await pool.parse(sites.XIGANG, f"http://127.0.0.1/gknb/{i}.html", "text/html")
+
+            return await asyncio.gather(*(one(i) for i in range(24)))
+        finally:
+            pool.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        results = asyncio.run(go())
+    finally:
+        stop.set()
+        watcher.join()
+    assert [status for status, _ in results] == ["ok"] * 24
+    assert {report["year"] for _, report in results} == {2021}
+    assert 1 <= peak["n"] <= 2, peak
