@@ -27,11 +27,11 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
 from typing import Any, Callable
 
 DEFAULT_PARSER = "parsers:parse_bytes"
-_parser_cache: dict[str, Callable[..., Any]] = {}
 _HTMLISH = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)", re.I | re.S)
 
 
@@ -68,11 +68,11 @@ class _TimeUp(BaseException):  # not Exception: the parser's own `except Excepti
     pass
 
 
+@lru_cache(maxsize=8)
 def load_callable(path: str) -> Callable[..., Any]:
-    if path not in _parser_cache:
-        mod, _, name = path.partition(":")
-        _parser_cache[path] = getattr(import_module(mod), name)
-    return _parser_cache[path]
+    """"module:name" → the object (the parser, the archive class), imported once per process."""
+    mod, _, name = path.partition(":")
+    return getattr(import_module(mod), name)
 
 
 def element_count(body: bytes, content_type: str | None) -> int:
