@@ -13,11 +13,10 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import unquote, urljoin, urlsplit
 
-from parsers.extract.ocr import PictureSource
-
+PictureSource = Callable[[str], Optional[bytes]]  # src attribute → bytes, or None if unavailable
 MAX_PICTURE_BYTES = 20 * 1024 * 1024
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 
