@@ -27,6 +27,7 @@ from typing import Optional
 from lxml import etree
 
 from parsers.extract.grid import SpanCell, build_grid, clean_cell, clean_text_block, pipe_lines, title_hint
+from parsers.extract.ocr_sources import is_picture, tables_missing
 from parsers.model import Document, Doubt, ParseError
 
 MAX_TOTAL = 200 * 1024 * 1024  # sum of the uncompressed member sizes
@@ -114,9 +115,6 @@ _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 def _read_pictures(d, doc: Document) -> None:
     """Tables pasted into Word as pictures: OCR the body's pictures, in document order, when
     the document's own tables do not hold the report tables."""
-    from parsers.extract.ocr import read_pictures, tables_missing
-    from parsers.extract.ocr_sources import is_picture
-
     if not tables_missing(doc.tables):
         return
     items, seen = [], set()
@@ -133,6 +131,8 @@ def _read_pictures(d, doc: Document) -> None:
         if is_picture(blob):  # EMF/WMF drawings are not pictures of tables
             items.append((str(part.partname).rsplit("/", 1)[-1], blob))
     if items:
+        from parsers.extract.ocr import read_pictures  # numpy and the OCR model: only for pictures
+
         read_pictures(items, doc, "DOCX picture")
 
 

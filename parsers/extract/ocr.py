@@ -451,17 +451,7 @@ def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
     return out
 
 
-# --- which pictures to read -------------------------------------------------------------------
-
-_TABLE_MARKS = (("第二十条", "信息内容"), ("自然人",), ("行政复议",))  # table 2, 3, 4 headers
-
-
-def tables_missing(grids: list[list[Row]]) -> bool:
-    """True unless the source's own (text) tables already hold all three report tables:
-    pictures are read only where there is no text for that part of the report."""
-    cells = " ".join(v for g in grids for row in g for v in row if v)
-    return not all(any(m in cells for m in marks) for marks in _TABLE_MARKS)
-
+# --- which pictures to keep ---------------------------------------------------------------------
 
 def worth_keeping(pic: Picture) -> bool:
     """A photo or a logo reads as nothing or as a few stray words: keep a picture that gave a
