@@ -451,7 +451,7 @@ def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
     return out
 
 
-# --- which pictures to keep ---------------------------------------------------------------------
+# --- which pictures to keep ------------------------------------------------------------------
 
 def worth_keeping(pic: Picture) -> bool:
     """A photo or a logo reads as nothing or as a few stray words: keep a picture that gave a

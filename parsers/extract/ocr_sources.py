@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import unquote, urljoin, urlsplit
 
+from parsers.model import ParseError, Row
+
 PictureSource = Callable[[str], Optional[bytes]]  # src attribute → bytes, or None if unavailable
 
 MAX_PICTURE_BYTES = 20 * 1024 * 1024
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
-
-
 _TABLE_MARKS = (("第二十条", "信息内容"), ("自然人",), ("行政复议",))  # table 2, 3, 4 headers
 
 
-def tables_missing(grids: list[list[list[Optional[str]]]]) -> bool:
+def tables_missing(grids: list[list[Row]]) -> bool:
     """True unless the source's own (text) tables already hold all three report tables:
     pictures are read only where there is no text for that part of the report."""
     cells = " ".join(v for g in grids for row in g for v in row if v)
@@ -86,7 +86,6 @@ def web_pictures(page_url: str, timeout: float = 20.0) -> PictureSource:
         if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != host:
             return None
         from parsers.fetch import fetch
-        from parsers.model import ParseError
 
         try:
             got = fetch(url, timeout=timeout)
