@@ -7,43 +7,8 @@ from parsers.classify import is_notice_title, looks_like_report
 from parsers.metadata import read_metadata
 from parsers.model import Check, Document, Doubt, ParseError, Report
 from parsers.tables import templates as T
-from parsers.tables.match import TableRow, Tables, complete_table3, match_tables
-from parsers.tables.run_on import run_on_rows
-from parsers.tables.text_rows import rows_from_text
-
-
-def read_tables(doc: Document) -> Tables:
-    """Grids first (they keep spans); the text's own rows when the grids hold no report table."""
-    if doc.tables:
-        rows = [TableRow(cells=row, grid=i) for i, grid in enumerate(doc.tables) for row in grid]
-        found = match_tables(rows)
-        if found.table3 or found.table2:
-            return found
-    found = match_tables([TableRow(cells=row, grid=-1) for row in rows_from_text(doc.text)])
-    if _any_figure(found.table3) or _any_figure(found.table2):
-        return found
-    return _run_on_tables(doc.text) or found
-
-
-def _any_figure(table) -> bool:
-    return any(v is not None for row in (table or {}).values() for v in row.values())
-
-
-def _run_on_tables(text: str):
-    """Last resort: cells run together without separators, split by the tables' arithmetic."""
-    fields = T.T2_ROWS_2021 if "本年制发件数" in text else T.T2_ROWS_2019
-    t2_fields = {T.T2_LABELS[k].replace("行政规范性文件", "规范性文件"): len(v) for k, v in fields.items()}
-    rows, unsplit = run_on_rows(text, t2_fields)
-    if not rows:
-        return None
-    found = match_tables([TableRow(cells=row, grid=-1) for row in rows])
-    if not (found.table3 or found.table2):
-        return None
-    found.notes.append("table cells printed run together; figures split where the arithmetic allows one way only")
-    for where in unsplit:
-        found.doubts.append(Doubt("column_ambiguous", where, "figures run together; not exactly one way "
-                                  "to split them adds up: left null"))
-    return found
+from parsers.tables.match import Tables, complete_table3
+from parsers.tables.read import read_tables
 
 
 def choose_template(tables: Tables, year: int | None) -> str:

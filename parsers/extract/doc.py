@@ -1,12 +1,12 @@
-"""Legacy Word .doc → Document: LibreOffice headless converts to .docx, read by extract_docx;
-antiword text is the fallback (tables come out as "|cell|cell|" lines, left in the text for
-the text-table reader).
+"""Legacy Word .doc → Document: LibreOffice headless converts to .docx, read by
+parsers/extract/docx_package.py; antiword text is the fallback (tables come out as
+"|cell|cell|" lines, left in the text for the text-table reader).
 
 Each conversion runs `soffice` with a private user profile (-env:UserInstallation), so calls
 in parallel (threads or processes) never share one; a finished profile is kept in a per-process
 pool and reused by the next call, which saves LibreOffice's first-start set-up. The process
 group is killed on timeout. Files that are not OLE .doc at all (a DOCX, RTF or HTML served as
-.doc, which portals do) go the right way: a zip to extract_docx, anything else to LibreOffice,
+.doc, which portals do) go the right way: a zip to docx_package, anything else to LibreOffice,
 which reads RTF and HTML too.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from parsers.extract.docx_package import read_docx
 from parsers.extract.grid import clean_text_block, title_hint
 from parsers.model import Document, ParseError
 
@@ -202,9 +203,7 @@ def extract_doc(data: bytes, url: str) -> Document:
         raise ParseError(f"refused: DOC is {len(data) // (1024 * 1024)} MB "
                          f"(limit {MAX_INPUT // (1024 * 1024)} MB)")
     if data[:4] == b"PK\x03\x04":  # a DOCX under a .doc name
-        from parsers.extract.docx import extract_docx
-
-        return extract_docx(data, url)
+        return read_docx(data, url)
     ole = data[:8] == OLE_MAGIC
     if ole and _is_encrypted_doc(data):
         raise ParseError("encrypted DOC (password protected)")
@@ -221,10 +220,8 @@ def extract_doc(data: bytes, url: str) -> Document:
     except _ConvertError as e:
         errors.append(str(e))
     else:
-        from parsers.extract.docx import extract_docx
-
         try:
-            d = extract_docx(docx_bytes, url)
+            d = read_docx(docx_bytes, url)
         except ParseError as e:
             errors.append(f"converted DOCX unreadable: {e}")
         else:

@@ -9,6 +9,7 @@ import trafilatura
 from lxml import etree
 
 from parsers.decode import decode
+from parsers.extract.ocr_sources import tables_missing
 from parsers.model import Document, ParseError, Row
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -194,8 +195,6 @@ def _legacy_title(hints: list[str]) -> bool:
 
 def _read_body_pictures(root, doc: Document, pictures) -> None:
     """OCR the <img>s of the report body when its tables are not on the page as text."""
-    from parsers.extract.ocr import read_pictures, tables_missing
-
     if not tables_missing(doc.tables) or _legacy_title(doc.title_hints):
         return
     container = report_container(root)
@@ -213,6 +212,8 @@ def _read_body_pictures(root, doc: Document, pictures) -> None:
         if data:
             items.append((src[:200] if not src.startswith("data:") else "data: URI", data))
     if items:
+        from parsers.extract.ocr import read_pictures  # numpy and the OCR model: only for pictures
+
         read_pictures(items, doc, "picture")
 
 

@@ -22,20 +22,19 @@ import json
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
 from parsers.extract.grid import SpanCell, build_grid, join_lines, pipe_lines
 from parsers.model import Doubt, ParseError, Row
+from parsers.tables.read import read_tables
 
 OCR_VERSION = "7"  # part of the cache key: bump when reading changes
 CONFIDENT = 0.93  # a digit read with less than this keeps its runner-up and may be doubted
 MAX_PICTURES = 40  # per report: a page with more pictures is a gallery, not a report
-
-PictureSource = Callable[[str], Optional[bytes]]  # src attribute → bytes, or None if unavailable
 
 
 @dataclass
@@ -280,13 +279,14 @@ def ocr_image(img: np.ndarray, name: str = "picture") -> Picture:
     """A decoded picture (BGR array) → its text lines and tables."""
     import time
 
-    from parsers.extract import ocr_image as oi
+    # OpenCV only in a process that reads a picture (a cached reading needs none)
+    from parsers.extract.ocr_image import deskew, find_tables, grey, text_bands
 
     t0 = time.perf_counter()
     rec = Recognizer.get()
-    img = oi.deskew(img)
-    boxes, rest = oi.find_tables(img)
-    g = oi.grey(img)
+    img = deskew(img)
+    boxes, rest = find_tables(img)
+    g = grey(img)
     # all crops of the picture in one list: the recogniser batches them
     crops: list[np.ndarray] = []
     owners: list[tuple] = []
@@ -295,7 +295,7 @@ def ocr_image(img: np.ndarray, name: str = "picture") -> Picture:
             for ln in c.lines:
                 crops.append(ln)
                 owners.append(("cell", t, c))
-    text_lines = _line_groups(oi.text_bands(rest))
+    text_lines = _line_groups(text_bands(rest))
     for k, ln in enumerate(text_lines):
         for (x0, y0, x1, y1) in ln:
             pad = max(3, (y1 - y0) // 4)
@@ -362,8 +362,6 @@ def ocr_cache_dir() -> Optional[Path]:
 
 def read_picture(data: bytes, name: str = "picture", cache: Optional[Path] = None) -> Picture:
     """A picture's bytes → Picture, from the cache when this exact picture was read before."""
-    from parsers.extract import ocr_image as oi
-
     sha = hashlib.sha256(data).hexdigest()
     path = cache / sha[:2] / f"{sha}.v{OCR_VERSION}.json" if cache else None
     if path and path.exists():
@@ -373,7 +371,9 @@ def read_picture(data: bytes, name: str = "picture", cache: Optional[Path] = Non
             return pic
         except (ValueError, TypeError, OSError):
             pass  # a damaged cache entry is read again
-    pic = ocr_image(oi.load(data, name), name)
+    from parsers.extract.ocr_image import load  # OpenCV: see ocr_image()
+
+    pic = ocr_image(load(data, name), name)
     pic.sha256 = sha
     if path:
         try:
@@ -436,10 +436,6 @@ def add_pictures(doc, pictures: list[Picture], where: str = "picture") -> None:
 def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
     """For each picture's grids (doc.tables[a:b]): the report tables (table2/3/4) that change
     when they are left out, i.e. whose values came from that picture."""
-    from dataclasses import replace
-
-    from parsers.report import read_tables
-
     def tables_of(d):
         t = read_tables(d)
         return {n: getattr(t, n) for n in ("table2", "table3", "table4")}
@@ -455,17 +451,7 @@ def report_tables(doc, spans: list[tuple[int, int]]) -> list[list[str]]:
     return out
 
 
-# --- which pictures to read -------------------------------------------------------------------
-
-_TABLE_MARKS = (("第二十条", "信息内容"), ("自然人",), ("行政复议",))  # table 2, 3, 4 headers
-
-
-def tables_missing(grids: list[list[Row]]) -> bool:
-    """True unless the source's own (text) tables already hold all three report tables:
-    pictures are read only where there is no text for that part of the report."""
-    cells = " ".join(v for g in grids for row in g for v in row if v)
-    return not all(any(m in cells for m in marks) for marks in _TABLE_MARKS)
-
+# --- which pictures to keep ------------------------------------------------------------------
 
 def worth_keeping(pic: Picture) -> bool:
     """A photo or a logo reads as nothing or as a few stray words: keep a picture that gave a

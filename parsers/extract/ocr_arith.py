@@ -2,7 +2,7 @@
 
 Runs after extraction and before the report is built (parsers.parse_bytes), on a Document
 whose `ocr_cells` list the cells read by OCR. It treats the table matcher and the checks as a
-black box (parsers/report.py read_tables, parsers/checks.py), so it follows them whatever
+black box (parsers/tables/read.py, parsers/checks.py), so it follows them whatever
 alignment they use:
 
 1. Settle: while checks fail, try each doubtful figure's runner-up readings (least sure
@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from parsers.checks import check_table3, check_table4
 from parsers.extract.ocr import CONFIDENT, looks_like_figure
 from parsers.model import Doubt, Document
+from parsers.normalise import parse_cell
+from parsers.tables import templates as T
+from parsers.tables.read import read_tables
 
 UNCHECKED_CONFIDENT = 0.98  # no sum covers the cell: only a very sure reading goes undoubted
 BLANK_AS_ONE = 0.99  # a lone "1" read with less than this may be a blank mark ("/", "-", "|")
@@ -35,8 +39,6 @@ def _flat(tables) -> dict[tuple[str, str, str], object]:
 
 
 def _checks(tables) -> dict[tuple[str, str], tuple]:
-    from parsers.checks import check_table3, check_table4
-
     found = (check_table3(tables.table3) if tables.table3 else []) + \
         (check_table4(tables.table4) if tables.table4 else [])
     return {(c.rule, c.where): (c.ok, c.expected, c.found) for c in found}
@@ -47,8 +49,6 @@ def _failed(checks: dict) -> set:
 
 
 def _number(text: str):
-    from parsers.normalise import parse_cell
-
     try:
         return parse_cell(text)
     except Exception:  # noqa: BLE001 - NotANumber and odd readings: not a figure
@@ -57,8 +57,6 @@ def _number(text: str):
 
 def _values_in(failed: set, flat: dict) -> set:
     """The values printed in the cells that the failing checks add up (checks.py's rules)."""
-    from parsers.tables import templates as T
-
     keys = set()
     for rule, where in failed:
         if rule == "t3_row_total":
@@ -74,8 +72,6 @@ def _values_in(failed: set, flat: dict) -> set:
 
 
 def settle(doc: Document) -> Document:
-    from parsers.report import read_tables
-
     cells = [c for c in doc.ocr_cells if looks_like_figure(c.text) and 0 <= c.table < len(doc.tables)]
     if not cells:
         return doc

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 
 from parsers.extract.grid import clean_text_block, title_hint
+from parsers.extract.ocr import Picture, add_pictures, ocr_cache_dir, picture_text, read_picture
+from parsers.extract.pdf_pieces import pdf_tables
 from parsers.model import Document, ParseError
 
 
@@ -35,9 +37,6 @@ def render_page(page) -> bytes:
 
 def ocr_scanned_pages(scans: list[tuple[int, bytes]], texts: list[str], pieces, meta: dict,
                       url: str) -> Document:
-    from parsers.extract.ocr import add_pictures, ocr_cache_dir, picture_text, read_picture
-    from parsers.extract.pdf import pdf_tables
-
     cache = ocr_cache_dir()
     pics = []
     texts = list(texts)
@@ -121,6 +120,4 @@ def join_page_breaks(pics: list) -> None:
 
 
 def picture_text_tables(pic) -> str:
-    from parsers.extract.ocr import Picture, picture_text
-
     return picture_text(Picture(pic.name, pic.sha256, [], pic.tables, []))

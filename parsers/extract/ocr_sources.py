@@ -1,4 +1,5 @@
-"""Where the pictures of a report page come from: `<img src>` → bytes, or None.
+"""Where the pictures of a report page come from: `<img src>` → bytes, or None; and whether
+a report needs its pictures read at all (`tables_missing`, asked before OCR is imported).
 
     local_pictures(path)      next to a local HTML file (relative src resolved from its folder)
     web_pictures(page_url)    from the page's own host only, over http(s), through parsers.fetch
@@ -13,13 +14,23 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import unquote, urljoin, urlsplit
 
-from parsers.extract.ocr import PictureSource
+from parsers.model import ParseError, Row
+
+PictureSource = Callable[[str], Optional[bytes]]  # src attribute → bytes, or None if unavailable
 
 MAX_PICTURE_BYTES = 20 * 1024 * 1024
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+_TABLE_MARKS = (("第二十条", "信息内容"), ("自然人",), ("行政复议",))  # table 2, 3, 4 headers
+
+
+def tables_missing(grids: list[list[Row]]) -> bool:
+    """True unless the source's own (text) tables already hold all three report tables:
+    pictures are read only where there is no text for that part of the report."""
+    cells = " ".join(v for g in grids for row in g for v in row if v)
+    return not all(any(m in cells for m in marks) for marks in _TABLE_MARKS)
 
 
 def is_picture(data: Optional[bytes]) -> bool:
@@ -75,7 +86,6 @@ def web_pictures(page_url: str, timeout: float = 20.0) -> PictureSource:
         if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != host:
             return None
         from parsers.fetch import fetch
-        from parsers.model import ParseError
 
         try:
             got = fetch(url, timeout=timeout)

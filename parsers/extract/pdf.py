@@ -6,21 +6,18 @@ and the result kept only when it looks like a table of figures. Merged cells are
 cell boxes (a box that covers several columns/rows of the finest grid), so colspans give
 `None` slots and rowspans repeat their text downward (see parsers/extract/grid.py).
 
-A table cut by a page break comes back as one grid when that is safe: the table is the last
-thing on its page, its continuation the first on the next (page numbers aside), both have the
-same column boundaries; a header repeated on the continuation is dropped, and a label cell left
-blank at the top of the continuation (Word leaves the rest of a vertically merged cell empty
-on the next page) takes the label from above. Otherwise the pieces come back in order.
+A table cut by a page break comes back as one grid when that is safe (parsers/extract/
+pdf_pieces.py); otherwise the pieces come back in order. Pages without a text layer are
+rendered and read by OCR (parsers/extract/ocr_pdf.py, imported only then: OpenCV).
 """
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from typing import Optional
 
-from parsers.extract.grid import (SpanCell, build_grid, clean_cell, clean_text_block,
-                                  is_numberish, title_hint)
+from parsers.extract.grid import SpanCell, clean_cell, clean_text_block, is_numberish, title_hint
+from parsers.extract.pdf_pieces import TOL, Piece, pdf_tables
 from parsers.model import Document, Doubt, ParseError
 
 MAX_BYTES = 150 * 1024 * 1024
@@ -43,29 +40,11 @@ TEXT = {
     "min_words_vertical": 2,
     "min_words_horizontal": 1,
 }
-_TOL = 3.0  # points: cell edges closer than this are the same grid line
 _PAGE_NO = re.compile(r"^[\s\-—－–·.]*(第\s*)?[\d０-９一二三四五六七八九十]+\s*(页|/\s*\d+)?(\s*共\s*\d+\s*页)?[\s\-—－–·.]*$"
                       r"|^[\s\-—－–]*\d+\s*/\s*\d+[\s\-—－–]*$|^page\s*\d+", re.I)
 
 
 _CONTINUED = re.compile(r"^[(（]?(续表|续上表|接上表)[)）]?\s*\S{0,12}$")  # 续表 / 续表3 above a continuation
-
-
-@dataclass
-class _Piece:
-    """One table found on one page, before the cross-page merge."""
-
-    page: int
-    cells: list[SpanCell]
-    nrows: int
-    ncols: int
-    xs: list[float]  # left edges of the columns, then the right edge of the table
-    top: float
-    bottom: float
-    first_on_page: bool = False
-    last_on_page: bool = False
-    clear_above: bool = False  # nothing but page furniture between page top and the table
-    clear_below: bool = False  # nothing but page furniture between the table and page bottom
 
 
 def extract_pdf(data: bytes, url: str) -> Document:
@@ -105,7 +84,7 @@ def extract_pdf(data: bytes, url: str) -> Document:
             raise ParseError("corrupt PDF: no pages")
         meta = _meta(pdf)
         texts: list[str] = []
-        pieces: list[_Piece] = []
+        pieces: list[Piece] = []
         nchars = 0
         ncid = 0
         failed = 0
@@ -154,11 +133,6 @@ def extract_pdf(data: bytes, url: str) -> Document:
         doubts.append(Doubt("truncated_source", "pdf", "no %EOF marker at the end of the file"))
     return Document(url=url, format="pdf", text=text, tables=tables, meta=meta,
                     raw_text=text, title_hint=title_hint(text), doubts=doubts)
-
-
-def pdf_tables(pieces: list["_Piece"]) -> list:
-    tables = [build_grid(cells, nrows, ncols) for cells, nrows, ncols in _merge_pieces(pieces)]
-    return [t for t in tables if t]
 
 
 def _open(pdfplumber, data: bytes):
@@ -232,7 +206,7 @@ def _meta(pdf) -> dict[str, str]:
 def _cluster(values: list[float]) -> list[float]:
     out: list[float] = []
     for v in sorted(values):
-        if out and v - out[-1] <= _TOL:
+        if out and v - out[-1] <= TOL:
             continue
         out.append(v)
     return out
@@ -334,7 +308,7 @@ def _furniture(text: str) -> bool:
                for ln in text.split("\n"))
 
 
-def _page_tables(page, pageno: int) -> list[_Piece]:
+def _page_tables(page, pageno: int) -> list[Piece]:
     found = []
     for t in page.find_tables(LINES):
         boxes = list(t.cells)
@@ -357,7 +331,7 @@ def _page_tables(page, pageno: int) -> list[_Piece]:
     found.sort(key=lambda f: (f[0][1], f[0][0]))
     pieces = []
     for k, (bbox, cells, nrows, ncols, xs) in enumerate(found):
-        piece = _Piece(pageno, cells, nrows, ncols, xs, bbox[1], bbox[3],
+        piece = Piece(pageno, cells, nrows, ncols, xs, bbox[1], bbox[3],
                        first_on_page=k == 0, last_on_page=k == len(found) - 1)
         # what lies above / below the table, by character centre (text of a row cut by the
         # page break can stick out of the ruled box by a point or two)
@@ -369,86 +343,3 @@ def _page_tables(page, pageno: int) -> list[_Piece]:
                 [c for c in page.chars if (c["top"] + c["bottom"]) / 2 > bbox[3]]))
         pieces.append(piece)
     return pieces
-
-
-# --- tables across pages ----------------------------------------------------------------------
-
-def _row_texts(cells: list[SpanCell], r: int) -> list[tuple[int, str]]:
-    return sorted((c.col, c.text) for c in cells if c.row == r)
-
-
-def _continues(prev: _Piece, nxt: _Piece) -> bool:
-    return (nxt.page == prev.page + 1 and prev.last_on_page and prev.clear_below
-            and nxt.first_on_page and nxt.clear_above and prev.ncols == nxt.ncols
-            and len(prev.xs) == len(nxt.xs)
-            and all(abs(a - b) <= 2 * _TOL for a, b in zip(prev.xs, nxt.xs)))
-
-
-_MARKER = re.compile(r"^[（(]?[一二三四五六七八九十0-9０-９]+[)）、.．]")
-
-
-def _glue_split_row(cells: list[SpanCell], nrows: int, pc: list[SpanCell]):
-    """Word lets a row break across pages: the rest of its label ("规禁止公开" after
-    "2.其他法律行政法") then opens the next page in a row of its own, without figures. Glue
-    those fragments to the row above; return the continuation's cells and 1 if a row went."""
-    last = {c.col: c for c in cells if c.row <= nrows - 1 < c.row + c.rowspan}
-    numeric_cols = {col for col, c in last.items() if is_numberish(c.text)}
-    top = [c for c in pc if c.row == 0]
-    frags = [c for c in top if c.text]
-    if not numeric_cols or not frags:
-        return pc, 0
-    if any(c.rowspan != 1 or is_numberish(c.text) or _MARKER.match(c.text) or c.col not in last
-           or last[c.col].colspan != c.colspan for c in frags):
-        return pc, 0
-    if any(c.col in numeric_cols and c.text for c in top):
-        return pc, 0
-    for c in frags:
-        last[c.col].text = clean_cell(last[c.col].text + "\n" + c.text)
-    out = []
-    for c in pc:
-        if c.row == 0:
-            if c.rowspan > 1:
-                out.append(SpanCell(0, c.col, c.rowspan - 1, c.colspan, c.text))
-        else:
-            out.append(SpanCell(c.row - 1, c.col, c.rowspan, c.colspan, c.text))
-    return out, 1
-
-
-def _merge_pieces(pieces: list[_Piece]):
-    """Yield (cells, nrows, ncols) per table, pieces of one table joined."""
-    groups: list[list[_Piece]] = []
-    for p in pieces:
-        if groups and _continues(groups[-1][-1], p):
-            groups[-1].append(p)
-        else:
-            groups.append([p])
-    for group in groups:
-        first = group[0]
-        cells = list(first.cells)
-        nrows = first.nrows
-        for prev, p in zip(group, group[1:]):
-            pc = [SpanCell(c.row, c.col, c.rowspan, c.colspan, c.text) for c in p.cells]
-            # a header repeated on the continuation page: drop it
-            k = 0
-            while k < min(first.nrows, p.nrows) - 1 and _row_texts(pc, k) == _row_texts(first.cells, k) \
-                    and any(t for _, t in _row_texts(pc, k)):
-                k += 1
-            if k:
-                pc = [SpanCell(c.row - k, c.col, c.rowspan, c.colspan, c.text)
-                      for c in pc if c.row >= k]
-            pc, glued = _glue_split_row(cells, nrows, pc)
-            k += glued
-            # blank leading label cells continue the vertically merged label above them
-            top_row = sorted((c for c in pc if c.row == 0), key=lambda c: c.col)
-            above = {c.col: c for c in cells if c.row + c.rowspan == nrows}
-            for c in top_row:
-                if c.text:
-                    break
-                a = above.get(c.col)
-                if a and a.colspan == c.colspan and a.text and not is_numberish(a.text):
-                    c.text = a.text
-            for c in pc:
-                c.row += nrows
-            cells.extend(pc)
-            nrows += p.nrows - k
-        yield cells, nrows, first.ncols
