@@ -144,3 +144,35 @@ def test_parsers_import_graph_has_no_cycles():
     foreign = sorted(f"{module} imports {name}" for module, names in imported_names(("parsers",)).items()
                      for name in names if name.split(".")[0].split("_")[0] in FOREIGN)
     assert foreign == [], "parsers/ must run without the crawler and the archive: " + "; ".join(foreign)
+
+
+LAYERS = ("parsers", "archive", "crawler", "nianbao")  # each may import only those before it
+
+
+def test_the_whole_project_imports_as_a_dag_in_data_flow_order():
+    """fetch (crawler) → parse (parsers) → store and publish (archive): crawler/ may use the
+    archive and the parser, the archive the parser, never the other way round; inside crawler/
+    the launcher, the spider, the pipelines and distributed mode form no circle (they once did,
+    through imports inside functions: cli ↔ distributed ↔ middlewares ↔ spider ↔ writer)."""
+    graph = import_graph(LAYERS)
+    # the real graph: the spider reads the launcher's registry, the pipelines the parse pool, the
+    # launcher the URL helpers, the CLI the launcher
+    assert "crawler.launch" in graph["crawler.spiders.reports"]
+    assert "crawler.parsing" in graph["crawler.pipelines"]
+    assert "crawler.urls" in graph["crawler.launch"]
+    assert "crawler.launch" in graph["crawler.cli"]
+
+    circles = cycles(graph)
+    assert circles == [], "import circles: " + " | ".join(_describe(graph, c) for c in circles)
+
+    upward = sorted(f"{module} imports {target}" for module, targets in graph.items() for target in targets
+                    if LAYERS.index(target.split(".")[0]) > LAYERS.index(module.split(".")[0]))
+    assert upward == [], "imports against the data flow: " + "; ".join(upward)
+
+    # the spider and its helpers never reach for the command line; distributed mode runs without
+    # the one-process pipeline, the spider module and the CLI (it launches the spider by name)
+    for module, targets in graph.items():
+        if module.startswith("crawler.") and module != "crawler.cli":
+            assert "crawler.cli" not in targets, f"{module} imports crawler.cli"
+        if module.startswith("crawler.distributed"):
+            assert not targets & {"crawler.spiders.reports", "crawler.pipelines"}, (module, targets)
