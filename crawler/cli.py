@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from crawler.launch import run_crawl
+from crawler.launch import RegistryFileError, crawl_entries, run_crawl
 from crawler.registry import LEVELS
 
 
@@ -102,6 +102,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.portals and not os.path.exists(args.portals):
         print(f"nianbao crawl: portal registry not found: {args.portals}", file=sys.stderr)
         return 2
+    if not args.urls:
+        try:
+            crawl_entries(None, args.portals)
+        except RegistryFileError as exc:
+            print(f"nianbao crawl: {exc}", file=sys.stderr)
+            return 2
     if args.province or args.level:
         if args.urls:
             print("nianbao crawl: --province/--level choose portals from the registry: give no URLs", file=sys.stderr)

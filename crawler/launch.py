@@ -44,16 +44,29 @@ def crawl_entries(start_urls: Any = None, portals: str | None = None) -> list[di
     one strictly (crawler.registry)."""
     urls = split_urls(start_urls)
     if urls:
-        entries = [{"name": None, "start_urls": urls}]
-    else:
-        with open(portals or BUNDLED_PORTALS, "rb") as f:
+        return [{"name": None, "start_urls": urls}]
+    path = portals or BUNDLED_PORTALS
+    try:
+        with open(path, "rb") as f:
             data = tomllib.load(f)
-        entries = []
-        for p in data.get("portal", []):
-            found = p.get("start_urls") or ([p["url"]] if p.get("url") else [])
-            if found:
-                entries.append({**p, "start_urls": list(found)})
+    except OSError as exc:
+        raise RegistryFileError(f"portal registry {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryFileError(f"portal registry {path}: not TOML ({exc})") from None
+    entries = []
+    for p in data.get("portal", []) if isinstance(data.get("portal"), list) else []:
+        found = p.get("start_urls") or ([p["url"]] if p.get("url") else []) if isinstance(p, dict) else []
+        if isinstance(found, str):
+            found = [found]
+        if found:
+            entries.append({**p, "start_urls": [str(u) for u in found]})
+    if not entries:
+        raise RegistryFileError(f"portal registry {path}: no [[portal]] with start_urls (or url)")
     return entries
+
+
+class RegistryFileError(ValueError):
+    """A registry file a crawl cannot start from; the message names the file (one line)."""
 
 
 def start_url_list(entries: list[dict[str, Any]]) -> list[str]:

@@ -148,3 +148,22 @@ def test_a_db_that_is_not_an_archive_is_one_line_and_left_alone(tmp_path: Path, 
         assert main(["archive", "check", "--db", str(db)]) == 2
         assert capsys.readouterr().err.splitlines() == [f"nianbao archive check: {db} {why}"]
         assert db.read_bytes() == before  # nothing was created in it
+
+
+def test_a_registry_that_cannot_be_crawled_is_one_line_naming_the_file(tmp_path: Path, capsys) -> None:
+    """A user's own registry with a typo, or with no start URL in it: one line naming the file,
+    exit 2, and no archive created (it used to be a TOMLDecodeError traceback, or a crawl of
+    nothing that ended "no start URL could be crawled")."""
+    from nianbao.cli import main
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[portal]\nname = "甲县人民政府"\n', encoding="utf-8")
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[[portal]]\nname = "甲县人民政府"\nprovince = "福建省"\n', encoding="utf-8")
+    expected = {broken: "not TOML (Expected ']]' at the end of an array declaration (at line 1, column 9))",
+                empty: "no [[portal]] with start_urls (or url)"}
+    for registry, why in expected.items():
+        db = tmp_path / "archive.db"
+        assert main(["crawl", "--portals", str(registry), "--db", str(db), *FAST]) == 2
+        assert capsys.readouterr().err.splitlines() == [f"nianbao crawl: portal registry {registry}: {why}"]
+        assert not db.exists()
