@@ -30,3 +30,14 @@ def test_a_worker_without_a_writer_gives_up_after_its_wait_and_leaves_nothing_be
     assert took < 60
     # it never joined: no worker record, no heartbeat, nothing fetched
     assert list(client.scan_iter(match=prefix + ":*")) == []
+
+
+def test_a_worker_given_an_unreachable_redis_says_so_in_one_line() -> None:
+    config = {"redis": "redis://:SECRET@127.0.0.1:1/0", "urls": ["http://127.0.0.1:9/"]}
+    r = subprocess.run([sys.executable, "-m", "crawler.distributed.worker", json.dumps(config)],
+                       cwd=REPO, env=env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "nianbao worker: cannot reach Redis at redis://:***@127.0.0.1:1/0: "), r.stderr[-2000:]
+    assert "SECRET" not in r.stderr

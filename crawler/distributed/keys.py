@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from crawler.state import run_key
 
@@ -65,6 +66,14 @@ def async_connect(url: str) -> Any:
     import redis.asyncio
 
     return redis.asyncio.Redis.from_url(url, **_CLIENT_OPTIONS)
+
+
+def safe_url(url: str) -> str:
+    """A Redis URL fit for messages and the crawl record: its password masked."""
+    p = urlsplit(url)
+    if p.password:
+        return url.replace(":" + p.password + "@", ":***@")
+    return url
 
 
 def worker_id(crawler: Any) -> str:

@@ -24,7 +24,7 @@ from twisted.internet import task
 
 from crawler.distributed.frontier import RedisScheduler
 from crawler.distributed.keys import (ALIVE_TTL, HOST_GATE_LUA, IDLE_LUA, ROLE_WORKER, Keys,
-                                      async_connect, crawl_keys, worker_id)
+                                      async_connect, connect, crawl_keys, safe_url, worker_id)
 from crawler.distributed.records import encode_page
 from crawler.items import PageItem
 from crawler.launch import run_crawl
@@ -279,6 +279,10 @@ class WorkerCoordinator:
 
 # --- `python -m crawler.distributed.worker CONFIG` (started by the writer) -------------------
 def run_worker(config: dict[str, Any]) -> int:
+    try:  # Scrapy's scheduler would fail on it with a page of tracebacks: one line instead
+        connect(config["redis"]).ping()
+    except Exception as e:  # noqa: BLE001
+        raise SystemExit(f"nianbao worker: cannot reach Redis at {safe_url(config['redis'])}: {e}") from None
     ov = dict(config.get("overrides") or {})
     ov.update(NIANBAO_ROLE=ROLE_WORKER, REDIS_URL=config["redis"])
     if config.get("worker_id"):

@@ -32,7 +32,7 @@ import time
 from typing import Any, Callable
 
 from archive.store import now_iso
-from crawler.distributed.keys import Keys, connect, reap_dead_workers, redis_prefix
+from crawler.distributed.keys import Keys, connect, reap_dead_workers, redis_prefix, safe_url
 from crawler.distributed.records import decode_page, record_id
 from crawler.items import PageItem
 from crawler.launch import crawl_entries, crawler_settings, start_url_list
@@ -297,14 +297,14 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
     try:
         server.ping()
     except Exception as e:  # noqa: BLE001
-        raise SystemExit(f"nianbao crawl: cannot reach Redis at {_safe_url(redis_url)}: {e}") from None
+        raise SystemExit(f"nianbao crawl: cannot reach Redis at {safe_url(redis_url)}: {e}") from None
     settings = crawler_settings(db, ov)
     keys = Keys(redis_prefix(settings, start_urls))
     me = f"{os.uname().nodename} pid {os.getpid()}"
     if not server.set(keys.writer, me, nx=True, ex=WRITER_TTL) and not _writer_dead(server.get(keys.writer)):
         other = (server.get(keys.writer) or b"?").decode()
         raise SystemExit(f"nianbao crawl: another archive writer ({other}) is running this crawl in "
-                         f"{_safe_url(redis_url)} ({keys.prefix}); wait for it or stop it")
+                         f"{safe_url(redis_url)} ({keys.prefix}); wait for it or stop it")
     resume_id = None if fresh else _resumable_crawl(server, keys, db, start_urls)
     if resume_id is None:
         _clear(server, keys)
@@ -314,7 +314,7 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
     summary = {k: settings.get(k) for k in (
         "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
         "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "RETRY_TIMES", "NIANBAO_JS", "USER_AGENT")}
-    summary.update(portals=portal_names, redis=_safe_url(redis_url), workers=workers)
+    summary.update(portals=portal_names, redis=safe_url(redis_url), workers=workers)
     sink.open(start_urls, summary, journal=False, resume_crawl_id=resume_id)
     # the journal file of one-process crawls, for its page_links only (never its resume state)
     page_links = Journal(sink.jobdir, run_key(start_urls))
@@ -408,15 +408,6 @@ def _line(sink: ArchiveSink, written: int, server: Any, keys: Keys, el: float) -
             f"{c['found']} new {c['new']} changed {c['changed']} unchanged {c['unchanged']} | errors "
             f"{c['errors'] + c['parse_errors'] + c['not_found']} | queued {server.zcard(keys.requests)} | "
             f"workers {server.scard(keys.workers)} | {el:.0f}s")
-
-
-def _safe_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    p = urlsplit(url)
-    if p.password:
-        return url.replace(":" + p.password + "@", ":***@")
-    return url
 
 
 def summary_lines(stats: dict[str, Any]) -> list[str]:
