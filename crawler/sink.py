@@ -34,10 +34,10 @@ SAVE_EVERY = 1.0  # seconds between two saves of the resume state while storing
 class ArchiveSink:
     """One crawl's writes: `open`, then `store` per page, then `finish` once."""
 
-    def __init__(self, db_path: str, archive_class: str = "archive.store:Archive",
+    def __init__(self, db_path: str, archive_class: str | None = None,
                  jobdir: str | None = None):
         self.db_path = db_path or "archive.db"
-        self.archive_class = archive_class
+        self.archive_class = archive_class or "archive.store:Archive"
         self.jobdir = jobdir or default_jobdir(self.db_path)
         self.counters: Counter[str] = Counter()
         self.seen_reports: set[str] = set()  # report/attachment URLs linked or confirmed this run
