@@ -73,7 +73,7 @@ def _role(pid: int, root: int) -> str:
     if pid == root:
         return "writer/crawler"
     c = _cmdline(pid)
-    if "crawler.distributed worker" in c:
+    if "crawler.distributed.worker" in c:
         return "worker"
     if "forkserver" in c or "multiprocessing" in c:
         return "parse pool / forkserver"
@@ -169,7 +169,8 @@ def redis_per_10k(redis_url: str, url: str) -> dict:
     """INFO memory before/after queuing 10,000 of the spider's report requests (queue + filter)."""
     import redis
 
-    from crawler.distributed import Keys, RedisDupeFilter, RedisPriorityQueue
+    from crawler.distributed.frontier import RedisDupeFilter, RedisPriorityQueue
+    from crawler.distributed.keys import Keys
     from crawler.spiders.reports import ReportsSpider
 
     server = redis.Redis.from_url(redis_url)

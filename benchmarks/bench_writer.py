@@ -13,7 +13,7 @@ per call, as ArchivePipeline in a one-process crawl):
   run 1  every report new        (a first crawl)
   run 2  the same reports again  (a re-crawl: every report unchanged; pages still recorded)
 
-`--batch N` stores N pages per transaction, as the distributed writer does (crawler/writer.py
+`--batch N` stores N pages per transaction, as the distributed writer does (crawler/distributed/writer.py
 `Writer.store`: one outer `archive.db.atomic()` per batch, one nested `atomic()` per record).
 `--body-zlib` passes each body as the distributed writer receives it (zlib level 1 + sha256 +
 size, prepared outside the timing, as a worker does; record_page's `body_zlib=` keyword) instead

@@ -264,7 +264,7 @@ def cmd_crawl_distributed(args: argparse.Namespace, ov: dict[str, Any]) -> int:
     elif "LOG_LEVEL" not in ov:
         wov["LOG_LEVEL"] = "WARNING"
     from crawler.runtime import failure_lines
-    from crawler.writer import run_distributed, summary_lines
+    from crawler.distributed.writer import run_distributed, summary_lines
 
     progress = None if args.quiet or str(ov.get("NIANBAO_PROGRESS", "1")).lower() in ("0", "false") else (
         lambda line: print(line, file=sys.stderr, flush=True))

@@ -11,7 +11,7 @@ use as aliases of one page folded together:
 * a rendered request (Chromium, `meta["render"]`) is a second look at a page fetched statically
   and has a fingerprint of its own.
 
-`PageDupeFilter` (DUPEFILTER_CLASS, one process) and `crawler.distributed.RedisDupeFilter` (the
+`PageDupeFilter` (DUPEFILTER_CLASS, one process) and `crawler.distributed.frontier.RedisDupeFilter` (the
 shared filter of N workers) both key pages with `page_fingerprint`. A redirect hop is never
 filtered when it comes back to a page of its own chain (a loop must end as "max redirections",
 not vanish); it is filtered when it leads to a page fetched before, and its target is recorded

@@ -48,7 +48,6 @@ class ProgressExtension:
                 f"404 {c['not_found']} | {el:.0f}s")
 
     def tick(self) -> None:
-        context_for(self.crawler).save_progress()
         now = time.monotonic()
         if not self.live:
             return

@@ -235,7 +235,8 @@ class ConditionalRequestMiddleware:
     Listings are always fetched whole: they are how new and removed reports are found.
 
     A distributed worker has no archive: it reads the validators the writer published in Redis
-    (`<prefix>:validators`), with a detail page's attachment links, which a 304 does not repeat."""
+    (`<prefix>:validators`), with a detail page's attachment links, which a 304 does not repeat;
+    through `redis.asyncio`, so the lookup does not hold up the reactor."""
 
     def __init__(self, crawler: Any):
         self.crawler = crawler
@@ -244,9 +245,11 @@ class ConditionalRequestMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ConditionalRequestMiddleware":
-        return cls(crawler)
+        o = cls(crawler)
+        crawler.signals.connect(o._closed, signal=signals.spider_closed)
+        return o
 
-    def _validators(self, url: str) -> dict[str, Any]:
+    async def _validators(self, url: str) -> dict[str, Any]:
         ctx = context_for(self.crawler)
         if ctx.archive is not None:
             return ctx.archive.validators(url) or {}
@@ -254,20 +257,20 @@ class ConditionalRequestMiddleware:
         if str(s.get("NIANBAO_ROLE") or "").lower() != "worker" or self.crawler.spider is None:
             return {}
         if self._redis is None:
-            from crawler.distributed import Keys, connect, redis_prefix
+            from crawler.distributed.keys import async_connect, crawl_keys
 
-            self._redis = connect(s.get("REDIS_URL"))
-            self._redis_key = Keys(redis_prefix(s, self.crawler.spider.start_url_list)).validators
-        raw = self._redis.hget(self._redis_key, url)
+            self._redis = async_connect(s.get("REDIS_URL"))
+            self._redis_key = crawl_keys(self.crawler).validators
+        raw = await self._redis.hget(self._redis_key, url)
         return json.loads(raw) if raw else {}
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         if request.meta.get("kind") not in ("detail", "attachment") or request.meta.get("playwright"):
             return None
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None
         try:
-            v = self._validators(request.url)
+            v = await self._validators(request.url)
         except Exception as e:  # noqa: BLE001 - no validators: the page is fetched whole
             log.debug("validators(%s) failed: %s", request.url, e)
             return None
@@ -278,6 +281,10 @@ class ConditionalRequestMiddleware:
         if v.get("links"):
             request.meta["nianbao_known_links"] = v["links"]
         return None
+
+    async def _closed(self, spider: Any, reason: str) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
 
 
 def same_host(a: str, b: str) -> bool:

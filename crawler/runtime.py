@@ -1,8 +1,8 @@
 """State shared by the spider, middlewares, pipeline and progress extension of one crawl.
 
-One `CrawlContext` per Scrapy crawler (`context_for(crawler)`): it owns the single `Archive`
-connection (one writer: everything runs on the reactor thread), the resume journal, the parse
-pool and the counters shown on the progress line.
+One `CrawlContext` per Scrapy crawler (`context_for(crawler)`): it holds the crawl's
+`ArchiveSink` (the single `Archive` connection, the resume journal, the counters shown on the
+progress line; one writer: everything runs on the reactor thread) and the crawl's policy.
 """
 from __future__ import annotations
 
@@ -12,64 +12,58 @@ import time
 from collections import Counter
 from typing import Any
 
-from crawler.parsing import load_callable
-from crawler.state import Journal, default_jobdir, run_key
-from crawler.urls import host_label
+from crawler.sink import ArchiveSink
+from crawler.state import Journal
 
 log = logging.getLogger(__name__)
 
 class CrawlContext:
+    """The crawl's archive sink plus what only the Scrapy side needs (policy, summary callback).
+    The archive-facing attributes delegate to the sink, which owns them."""
+
     def __init__(self, crawler: Any):
         self.crawler = crawler
         s = crawler.settings
-        self.db_path: str = s.get("ARCHIVE_DB") or "archive.db"
-        self.archive_class_path: str = s.get("NIANBAO_ARCHIVE_CLASS")
-        self.jobdir: str = s.get("NIANBAO_JOBDIR") or default_jobdir(self.db_path)
-        self.counters: Counter[str] = Counter()
-        self.seen_reports: set[str] = set()  # report/attachment URLs linked or confirmed this run
-        self.discovery_errors: list[str] = []  # failures on listings: no removal check then
+        self.sink = ArchiveSink(s.get("ARCHIVE_DB") or "archive.db", s.get("NIANBAO_ARCHIVE_CLASS"),
+                                s.get("NIANBAO_JOBDIR") or None)
         self.started = time.time()
-        self.archive: Any = None
-        self.crawl_id: int | None = None
-        self.journal: Journal | None = None
-        self.resumed = False
-        self.live: set[str] = set()
-        self.hosts: list[str] = []
         self.final_stats: dict[str, Any] | None = None
         self.on_finished: Any = None  # the progress extension prints the summary through this
         self.policy: Any = None  # crawler.policy.CrawlPolicy: set by the spider from its start URLs
 
-    def open(self, start_urls: list[str], settings_summary: dict[str, Any], *,
-             journal: bool = True, resume_crawl_id: int | None = None) -> None:
-        """Open the archive and begin (or resume) the crawl record. A one-process crawl resumes
-        from its journal; the distributed writer keeps its resume state in Redis and the archive
-        (journal=False, resume_crawl_id)."""
-        if self.archive is not None:
-            return
-        d = os.path.dirname(os.path.abspath(self.db_path))
-        os.makedirs(d, exist_ok=True)
-        self.archive = load_callable(self.archive_class_path)(self.db_path)
-        if journal:
-            self.journal = Journal(self.jobdir, run_key(start_urls))
-            if self.journal.resumed_crawl_id is not None:
-                resume_crawl_id = self.journal.resumed_crawl_id
-                self.counters.update(self.journal.resumed_stats.get("counters", {}))
-                log.info("resuming interrupted crawl %s (%d pages already done)", resume_crawl_id,
-                         len(self.journal._done))
-        if resume_crawl_id is not None:
-            self.resumed = True
-            self.crawl_id = resume_crawl_id
-        else:
-            self.crawl_id = self.archive.begin_crawl(start_urls=start_urls, settings=settings_summary)
-            if self.journal is not None:
-                self.journal.start(self.crawl_id)
-        self.hosts = sorted({host_label(u) for u in start_urls if host_label(u)})
-        for h in self.hosts:
-            self.live |= set(self.archive.live_report_urls(host=h))
+    # the sink's state, read (and, for the collections, updated in place) by the spider,
+    # middlewares and progress extension
+    @property
+    def db_path(self) -> str:
+        return self.sink.db_path
 
-    def save_progress(self) -> None:
-        if self.journal:
-            self.journal.save_stats({"counters": dict(self.counters)})
+    @property
+    def jobdir(self) -> str:
+        return self.sink.jobdir
+
+    @property
+    def counters(self) -> Counter[str]:
+        return self.sink.counters
+
+    @property
+    def seen_reports(self) -> set[str]:
+        return self.sink.seen_reports
+
+    @property
+    def discovery_errors(self) -> list[str]:
+        return self.sink.discovery_errors
+
+    @property
+    def archive(self) -> Any:
+        return self.sink.archive
+
+    @property
+    def crawl_id(self) -> int | None:
+        return self.sink.crawl_id
+
+    @property
+    def journal(self) -> Journal | None:
+        return self.sink.journal
 
 
 def context_for(crawler: Any) -> CrawlContext:

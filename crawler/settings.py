@@ -122,11 +122,11 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.playwright_abort_request"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
-# --- distributed mode (issue 5; crawler/distributed.py, crawler/writer.py) ----------------------
+# --- distributed mode (issue 5; the crawler/distributed/ package) ---------------------------------
 # NIANBAO_ROLE=worker (with REDIS_URL) makes this spider one of N workers sharing a Redis
 # frontier and duplicate filter, sending page records to the one archive writer
 # (`nianbao crawl --redis URL --workers N`). "single": the usual one-process crawl.
-ADDONS = {"crawler.distributed.DistributedAddon": 0}
+ADDONS = {"crawler.distributed.worker.DistributedAddon": 0}
 NIANBAO_ROLE = "single"
 REDIS_URL = None  # e.g. redis://127.0.0.1:6379/0
 NIANBAO_REDIS_PREFIX = None  # Redis key prefix; default nianbao:<run key of the start URLs>

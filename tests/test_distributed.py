@@ -233,7 +233,7 @@ def test_a_page_record_keeps_its_body_exactly_and_a_damaged_one_is_refused(tmp_p
     """Workers send bodies zlib'd at the archive's level; the writer stores the stream as it is,
     after checking it against the sha256 and size in the record."""
     from archive.store import Archive, ArchiveError
-    from crawler.distributed import decode_page, encode_page, record_id
+    from crawler.distributed.records import decode_page, encode_page, record_id
     from crawler.items import PageItem
 
     body = sites.XIGANG
@@ -263,7 +263,7 @@ def test_the_host_gate_spaces_requests_to_one_host_across_workers(redis_url: str
     after the previous one (Redis' clock), whichever worker asks; other hosts are independent."""
     import redis
 
-    from crawler.distributed import HOST_GATE_LUA
+    from crawler.distributed.keys import HOST_GATE_LUA
 
     server = redis.Redis.from_url(redis_url)
     gate = server.register_script(HOST_GATE_LUA)

@@ -58,7 +58,7 @@ def workers_of(writer_pid: int) -> list[int]:
             cmd = Path(f"/proc/{d}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"crawler.distributed" in cmd and f'"writer_pid": {writer_pid}'.encode() in b" ".join(cmd):
+        if b"crawler.distributed.worker" in cmd and f'"writer_pid": {writer_pid}'.encode() in b" ".join(cmd):
             out.append(int(d))
     return out
 
@@ -217,7 +217,7 @@ def test_requests_of_a_worker_without_heartbeat_go_back_to_the_queue(redis_url: 
     """A worker on another machine that died: no heartbeat for ALIVE_TTL seconds. Whoever looks
     next (an idle worker, or the writer every 5 s) puts its in-flight requests back; a live
     worker's are left alone."""
-    from crawler.distributed import Keys, reap_dead_workers
+    from crawler.distributed.keys import Keys, reap_dead_workers
 
     server = redis_lib.Redis.from_url(redis_url)
     keys = Keys("nianbao:test-reap")

@@ -6,16 +6,17 @@
    of this archive that did not finish), else clears the run's keys (`nianbao:<run key>:*`) and
    begins a crawl record; publishes the archived validators of the crawl's reports (workers send
    conditional requests with them) and announces the crawl (`<prefix>:crawl`): workers wait for it;
-2. starts N local workers (`python -m crawler.distributed worker ...`), or none with
+2. starts N local workers (`python -m crawler.distributed.worker ...`), or none with
    `--workers 0` (workers on other machines: `scrapy crawl reports -s NIANBAO_ROLE=worker ...`);
    a local worker that dies is replaced, after its in-flight requests went back to the queue;
-3. stores page records from `<prefix>:items` with the same `ArchivePipeline` code a one-process
-   crawl uses, a batch per SQLite transaction; the batch leaves Redis only after its commit, and
-   the commit notes the batch's first record, so a writer killed at any point stores every
-   record exactly once when the crawl is resumed;
+3. stores page records from `<prefix>:items` with the same `ArchiveSink` a one-process crawl
+   uses, a batch per SQLite transaction; the batch leaves Redis only after its commit, and the
+   commit notes the batch's first record, so a writer killed at any point stores every record
+   exactly once when the crawl is resumed. A record that cannot be decoded or stored gets an
+   `errors` row naming it (`<worker>#<n>`) and the reason, and counts as an error;
 4. when the frontier is exhausted (`<prefix>:done`) and the workers are gone, drains the list,
-   adds the workers' own counters, finishes the crawl record exactly as `ArchivePipeline` does
-   (removals only after a complete crawl), then deletes the run's keys. An interrupted crawl
+   adds the workers' own counters, finishes the crawl record exactly as a one-process crawl
+   does (`ArchiveSink.finish`: removals only after a complete crawl), then deletes the run's keys. An interrupted crawl
    (Ctrl-C, workers that kept failing) keeps them: the same command resumes it.
 """
 from __future__ import annotations
@@ -28,35 +29,24 @@ import sqlite3
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 from typing import Any, Callable
 
-from crawler.distributed import Keys, connect, decode_page, reap_dead_workers, record_id, redis_prefix
+from archive.store import now_iso
+from crawler.distributed.keys import Keys, connect, reap_dead_workers, redis_prefix, safe_url
+from crawler.distributed.records import decode_page, record_id
+from crawler.items import PageItem
+from crawler.launch import crawl_entries, crawler_settings, start_url_list
+from crawler.sink import ArchiveSink
+from crawler.state import Journal, run_key
 
 log = logging.getLogger(__name__)
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BATCH = 200
 WRITER_TTL = 30  # seconds: a writer that stops refreshing this is gone
 RESTARTS_PER_WORKER = 3
 
 
-class _Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get_value(self, k: str, default: Any = None) -> Any:
-        return self.values.get(k, default)
-
-    def set_value(self, k: str, v: Any) -> None:
-        self.values[k] = v
-
-    def inc_value(self, k: str, n: int = 1, start: int = 0) -> None:
-        self.values[k] = self.values.get(k, start) + n
-
-
 def _start_urls(urls: list[str], portals: str | None) -> tuple[list[str], list[str | None]]:
-    from crawler.launch import crawl_entries, start_url_list
-
     entries = crawl_entries(urls, portals)
     return start_url_list(entries), [e.get("name") for e in entries]
 
@@ -68,7 +58,7 @@ def _clear(server: Any, keys: Keys) -> None:
 
 
 def _worker_cmd(config: dict[str, Any]) -> list[str]:
-    return [sys.executable, "-m", "crawler.distributed", "worker", json.dumps(config)]
+    return [sys.executable, "-m", "crawler.distributed.worker", json.dumps(config)]
 
 
 def _writer_dead(value: bytes | None) -> bool:
@@ -118,11 +108,10 @@ def _save_resume_state(db: str, crawl_id: Any, state: dict[str, Any]) -> None:
 
 
 class Writer:
-    """The writer's state: the archive pipeline, the Redis keys, and what survives a restart."""
+    """The writer's state: the archive sink, the Redis keys, and what survives a restart."""
 
-    def __init__(self, server: Any, keys: Keys, pipeline: Any, feed: Any, page_links: Any):
-        self.server, self.keys, self.pipeline, self.feed = server, keys, pipeline, feed
-        self.ctx = pipeline.ctx
+    def __init__(self, server: Any, keys: Keys, sink: ArchiveSink, feed: Any, page_links: Journal | None):
+        self.server, self.keys, self.sink, self.feed = server, keys, sink, feed
         self.page_links = page_links  # the journal's page_links table: attachments of a 304 page
         self.written = 0
         self.noted: set[str] = set()  # refused links already recorded
@@ -132,29 +121,29 @@ class Writer:
     def restore(self) -> None:
         """A resumed crawl: counters and the last batch from the crawl record, the report URLs
         linked so far and the failed listings from Redis."""
-        ctx, server, keys = self.ctx, self.server, self.keys
-        row = ctx.archive.conn.execute("SELECT stats FROM crawls WHERE id = ?", (ctx.crawl_id,)).fetchone()
+        sink, server, keys = self.sink, self.server, self.keys
+        row = sink.archive.conn.execute("SELECT stats FROM crawls WHERE id = ?", (sink.crawl_id,)).fetchone()
         saved = json.loads(row[0] or "{}") if row else {}
         saved = saved.get("resume", saved)  # closed as interrupted, or killed while running
         self.state = saved
-        ctx.counters.update(saved.get("counters") or {})
+        sink.counters.update(saved.get("counters") or {})
         last = saved.get("writer_batch") or {}
         head = server.lindex(keys.items, 0)
         if last and head is not None and record_id(head) == last.get("head"):
             server.ltrim(keys.items, int(last["n"]), -1)  # stored, then killed before it left Redis
             log.info("resume: the last stored batch (%d records) was still in Redis: dropped", last["n"])
-        ctx.seen_reports |= {u.decode() for u in server.smembers(keys.seen)}
-        ctx.discovery_errors.extend(sorted(u.decode() for u in server.smembers(keys.discovery_errors)))
-        with ctx.archive.db.atomic():
-            ctx.archive.conn.execute("UPDATE crawls SET status = 'running', finished_at = NULL WHERE id = ?",
-                                     (ctx.crawl_id,))
+        sink.seen_reports |= {u.decode() for u in server.smembers(keys.seen)}
+        sink.discovery_errors.extend(sorted(u.decode() for u in server.smembers(keys.discovery_errors)))
+        with sink.archive.db.atomic():
+            sink.archive.conn.execute("UPDATE crawls SET status = 'running', finished_at = NULL WHERE id = ?",
+                                     (sink.crawl_id,))
 
     def publish_validators(self) -> int:
         """ETag/Last-Modified of every live report of the crawl's hosts (and a detail page's
         attachment links) to `<prefix>:validators`, for the workers' conditional requests."""
-        ctx, pipe, n = self.ctx, self.server.pipeline(transaction=False), 0
-        for url in sorted(ctx.live):
-            v = ctx.archive.validators(url) or {}
+        sink, pipe, n = self.sink, self.server.pipeline(transaction=False), 0
+        for url in sorted(sink.live):
+            v = sink.archive.validators(url) or {}
             entry = {k: v[k] for k in ("etag", "last_modified") if v.get(k)}
             if not entry:
                 continue
@@ -186,19 +175,16 @@ class Writer:
         return total
 
     def store(self, batch: list[bytes]) -> None:
-        from scrapy.exceptions import DropItem
-
-        ctx, db = self.ctx, self.ctx.archive.db
+        sink, db = self.sink, self.sink.archive.db
         seen: set[str] = set()
-        n_errors = len(ctx.discovery_errors)
+        n_errors = len(sink.discovery_errors)
         out = []
         with db.atomic():  # one transaction per batch
             for data in batch:
                 try:
                     item = decode_page(data)
-                except Exception as e:  # noqa: BLE001 - a bad record is an error, never a crash
-                    ctx.counters["errors"] += 1
-                    log.error("bad page record: %s", e)
+                except Exception as e:  # noqa: BLE001 - a bad record is an error row, never a crash
+                    self.refuse(data, f"could not be decoded: {type(e).__name__}: {e}")
                     continue
                 if item.status is None and item.kind == "link":
                     # a refused link is noted once per worker; once in the archive, as in one process
@@ -210,20 +196,19 @@ class Writer:
                         seen.add(spec[0])
                 try:
                     with db.atomic():  # a record that fails leaves nothing half-written
-                        try:
-                            out.append(self.pipeline.process_item(item))
-                        except DropItem:  # stored, not a report: nothing for the feed
-                            pass
+                        report = sink.store(item)
                 except Exception as e:  # noqa: BLE001
-                    ctx.counters["errors"] += 1
-                    log.error("could not store %s: %s", item.url, e)
+                    self.refuse(data, f"could not be stored: {type(e).__name__}: {e}", item)
+                    continue
+                if report is not None:
+                    out.append(report)
                 if self.page_links is not None and item.kind == "detail" and item.status == 200 \
                         and not item.not_modified:
                     self.page_links.set_page_links(item.url, [l for l in item.links if l[1] == "attachment"])
-                if item.report is not None or item.not_modified:  # confirmed (see ArchivePipeline)
+                if item.report is not None or item.not_modified:  # confirmed (see ArchiveSink.store)
                     seen.add(item.url)
             # what a resumed crawl needs is in Redis before this commit (sets: replays are harmless)
-            new_errors = ctx.discovery_errors[n_errors:]
+            new_errors = sink.discovery_errors[n_errors:]
             if seen or new_errors:
                 pipe = self.server.pipeline(transaction=False)
                 if seen:
@@ -231,14 +216,21 @@ class Writer:
                 if new_errors:
                     pipe.sadd(self.keys.discovery_errors, *new_errors)
                 pipe.execute()
-            ctx.seen_reports |= seen
-            state = {"counters": dict(ctx.counters), "writer_batch": {"head": record_id(batch[0]), "n": len(batch)}}
-            ctx.archive.conn.execute("UPDATE crawls SET stats = ? WHERE id = ?",
-                                     (json.dumps(state, ensure_ascii=False), ctx.crawl_id))
+            sink.seen_reports |= seen
+            state = {"counters": dict(sink.counters), "writer_batch": {"head": record_id(batch[0]), "n": len(batch)}}
+            sink.archive.conn.execute("UPDATE crawls SET stats = ? WHERE id = ?",
+                                      (json.dumps(state, ensure_ascii=False), sink.crawl_id))
         self.state = state
         if self.feed is not None:
             for res in out:
                 self.feed.write(json.dumps(dict(res), ensure_ascii=False, default=str) + "\n")
+
+    def refuse(self, data: bytes, why: str, item: PageItem | None = None) -> None:
+        """A page record that cannot be archived: an `errors` row naming the record and why."""
+        rid = record_id(data) or "(no id)"
+        where = item.url if item is not None else f"redis:{self.keys.items}#{rid}"
+        log.error("page record %s %s", rid, why)
+        self.sink.record_failure(where[:2000], f"page record {rid} {why}"[:1000])
 
 
 class LocalWorkers:
@@ -299,50 +291,42 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                     on_progress: Callable[[str], None] | None = None, fresh: bool = False) -> dict[str, Any]:
     """Run (or resume) a distributed crawl with this process as the archive writer; returns the
     closing stats (as `run_crawl` does, plus `workers`: each worker's closing record)."""
-    from crawler.launch import crawler_settings
-    from crawler.pipelines import ArchivePipeline
-    from crawler.spiders.reports import ReportsSpider
-    from crawler.state import Journal, run_key
-
     ov = dict(overrides or {})
     start_urls, portal_names = _start_urls(urls, portals)
     server = connect(redis_url)
     try:
         server.ping()
     except Exception as e:  # noqa: BLE001
-        raise SystemExit(f"nianbao crawl: cannot reach Redis at {_safe_url(redis_url)}: {e}") from None
+        raise SystemExit(f"nianbao crawl: cannot reach Redis at {safe_url(redis_url)}: {e}") from None
     settings = crawler_settings(db, ov)
     keys = Keys(redis_prefix(settings, start_urls))
     me = f"{os.uname().nodename} pid {os.getpid()}"
     if not server.set(keys.writer, me, nx=True, ex=WRITER_TTL) and not _writer_dead(server.get(keys.writer)):
         other = (server.get(keys.writer) or b"?").decode()
         raise SystemExit(f"nianbao crawl: another archive writer ({other}) is running this crawl in "
-                         f"{_safe_url(redis_url)} ({keys.prefix}); wait for it or stop it")
+                         f"{safe_url(redis_url)} ({keys.prefix}); wait for it or stop it")
     resume_id = None if fresh else _resumable_crawl(server, keys, db, start_urls)
     if resume_id is None:
         _clear(server, keys)
         server.set(keys.writer, me, ex=WRITER_TTL)
 
-    fake_spider = SimpleNamespace(now=ReportsSpider.now, settings=settings)
-    crawler = SimpleNamespace(settings=settings, spider=fake_spider, stats=_Stats(), signals=None)
-    pipeline = ArchivePipeline(crawler)
-    ctx = pipeline.ctx
+    sink = ArchiveSink(db, settings.get("NIANBAO_ARCHIVE_CLASS"), settings.get("NIANBAO_JOBDIR") or None)
     summary = {k: settings.get(k) for k in (
         "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
         "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "RETRY_TIMES", "NIANBAO_JS", "USER_AGENT")}
-    summary.update(portals=portal_names, redis=_safe_url(redis_url), workers=workers)
-    ctx.open(start_urls, summary, journal=False, resume_crawl_id=resume_id)
+    summary.update(portals=portal_names, redis=safe_url(redis_url), workers=workers)
+    sink.open(start_urls, summary, journal=False, resume_crawl_id=resume_id)
     # the journal file of one-process crawls, for its page_links only (never its resume state)
-    page_links = Journal(ctx.jobdir, run_key(start_urls))
+    page_links = Journal(sink.jobdir, run_key(start_urls))
     feed = open(output, "a" if resume_id else "w", encoding="utf-8") if output else None  # noqa: SIM115
-    w = Writer(server, keys, pipeline, feed, page_links)
+    w = Writer(server, keys, sink, feed, page_links)
     if resume_id is not None:
         w.restore()
         log.warning("resuming interrupted crawl %s: %d requests queued, %d records waiting", resume_id,
                     server.zcard(keys.requests), server.llen(keys.items))
         reap_dead_workers(server, keys)
     validators = w.publish_validators()
-    server.set(keys.crawl, str(ctx.crawl_id))
+    server.set(keys.crawl, str(sink.crawl_id))
 
     local = LocalWorkers(workers, {"redis": redis_url, "urls": urls, "portals": portals, "db": db,
                                    "overrides": {**ov, **(worker_overrides or {})}}, server, keys) if workers else None
@@ -366,7 +350,7 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
                     local.check()  # replace a dead worker even while records pour in
             if on_progress and now - last >= 10:
                 last = now
-                on_progress(_line(ctx, w.written, server, keys, now - t0))
+                on_progress(_line(sink, w.written, server, keys, now - t0))
             if n:
                 continue
             if stop["signal"] is not None:
@@ -396,13 +380,12 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
     closed = {k.decode(): json.loads(v) for k, v in server.hgetall(keys.closed).items()}
     for rec in closed.values():  # what only the workers counted (links ignored, robots.txt …)
         for k, v in (rec.get("counters") or {}).items():
-            ctx.counters[k] += v
+            sink.counters[k] += v
     finished = reason == "finished" and bool(server.exists(keys.done))
     if reason == "finished" and not finished:
         reason = "workers_failed"
     pages_fetched = sum(r.get("pages", 0) for r in closed.values())
-    pipeline.spider_closed(fake_spider, reason)
-    stats = dict(ctx.final_stats or {})
+    stats = sink.finish(reason, now_iso())
     stats.update(workers=closed, pages_fetched=pages_fetched, records_written=w.written,
                  elapsed=round(time.monotonic() - t0, 1), validators_published=validators)
     if local is not None and local.failures:
@@ -412,28 +395,19 @@ def run_distributed(urls: list[str], db: str, redis_url: str, workers: int, port
     else:
         # the frontier, the filter and the records not yet stored stay: the same command resumes;
         # the writer's own state goes back into the crawl record beside its closing stats
-        _save_resume_state(ctx.db_path, ctx.crawl_id, w.state)
+        _save_resume_state(sink.db_path, sink.crawl_id, w.state)
         server.delete(keys.writer)
         stats["incomplete"] = (f"{reason}: run the same command again to resume "
                                f"({server.zcard(keys.requests)} requests queued in Redis)")
     return stats
 
 
-def _line(ctx: Any, written: int, server: Any, keys: Keys, el: float) -> str:
-    c = ctx.counters
+def _line(sink: ArchiveSink, written: int, server: Any, keys: Keys, el: float) -> str:
+    c = sink.counters
     return (f"nianbao (writer): {written} pages stored ({written / max(el, 1e-6):.1f}/s) | reports found "
             f"{c['found']} new {c['new']} changed {c['changed']} unchanged {c['unchanged']} | errors "
             f"{c['errors'] + c['parse_errors'] + c['not_found']} | queued {server.zcard(keys.requests)} | "
             f"workers {server.scard(keys.workers)} | {el:.0f}s")
-
-
-def _safe_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    p = urlsplit(url)
-    if p.password:
-        return url.replace(":" + p.password + "@", ":***@")
-    return url
 
 
 def summary_lines(stats: dict[str, Any]) -> list[str]:
