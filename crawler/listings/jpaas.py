@@ -26,6 +26,21 @@ UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 PAGE_SIZE = 15
 _SCRIPT = re.compile(r"<script\b[^>]*\bquerydata\s*=\s*(\"[^\"]*\"|'[^']*')[^>]*>", re.I | re.S)
 _URL_ATTR = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
+# one `key: value` of queryData, which real pages write as JSON, with single quotes, with bare
+# keys or numbers, or with a trailing comma
+_PAIR = re.compile(r"""["']?(\w+)["']?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s'"]+))""")
+
+
+def _query(raw: str) -> dict[str, str] | None:
+    """queryData as a dict (None when it is not an object)."""
+    raw = raw.strip()
+    if not (raw.startswith("{") and raw.endswith("}")):
+        return None
+    try:
+        data = json.loads(raw)
+        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else None
+    except ValueError:
+        return {m.group(1): next((g for g in m.groups()[1:] if g is not None), "") for m in _PAIR.finditer(raw)}
 
 
 def unit_call(unit_url: str, query: dict, page: int, referer: str, size: int = PAGE_SIZE,
@@ -44,16 +59,11 @@ def inspect(page: Page) -> Found | None:
         return None
     found = Found()
     for m in _SCRIPT.finditer(page.text):
-        raw = htmllib.unescape(m.group(1)[1:-1])
-        try:
-            query = json.loads(raw.replace("'", '"'))
-        except ValueError:
-            continue
-        if not isinstance(query, dict) or not {"webId", "pageId"} <= query.keys():
+        query = _query(htmllib.unescape(m.group(1)[1:-1]))
+        if not query or not {"webId", "pageId"} <= query.keys():
             continue
         url = _URL_ATTR.search(m.group(0))
         unit = urljoin(page.url, url.group(1) if url and "build/unit" in url.group(1) else UNIT)
-        query = {k: str(v) for k, v in query.items()}
         size = int(query["pageSize"]) if str(query.get("pageSize", "")).isdigit() else PAGE_SIZE
         call = unit_call(unit, query, 1, page.url, size)
         call.state["column"] = looks_like_column(page)

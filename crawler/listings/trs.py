@@ -11,7 +11,9 @@
    Detected by: `listArgs` with a `classsql` in the page (see tests/portals/real/pingtan_*).
 2. The older pager written by `document.write` from `var countPage = N` (and `currentPage`,
    links `index_" + nextPage + ".html"`): pages index.html, index_1.html … index_{N-1}.html.
-   Detected by: `var countPage = N` together with `document.write`.
+   Detected by: `var countPage = N` (or `countPage="N"`) together with `document.write`; or a
+   `createPageHTML(countPage, currentPage, "index", "html")` whose count is a variable the page
+   sets (literal counts are read by the spider, `classify.trs_pages`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ from crawler.listings.base import ApiCall, Found, Page, entry
 NAME = "trs"
 _LIST_ARGS = re.compile(r"listArgs\s*:\s*\{(.*?)\}", re.S)
 _STR = r"""((?:"[^"]*"|'[^']*')(?:\s*\|\|\s*(?:"[^"]*"|'[^']*'))*)"""
-_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*(\d+)")
+_COUNT_PAGE = re.compile(r"""\bcountPage\s*=\s*['"]?(\d+)""")
+# createPageHTML given its count in a variable (`createPageHTML(countPage, currentPage, "index",
+# "html")`, optionally after a 'page_div' id): classify.trs_pages reads only literal counts
+_CREATE_VAR = re.compile(r"""createPageHTML\s*\(\s*(?:['"][\w-]+['"]\s*,\s*)?([A-Za-z_$][\w$]*)\s*,([^)]*)\)""")
 # `"<a href=\"index_" + nextPage + ".html\">下一页</a>"`: the page name and extension
 _NAME_EXT = re.compile(r"""["'](\w+)_["']\s*\+\s*\w+\s*\+\s*["']\.(s?html?)\b""")
 _SEARCH_ID = re.compile(r"""searchId\s*[:=]\s*['"]?(\d+)""")
@@ -89,13 +94,19 @@ def inspect(page: Page) -> Found | None:
                 srcs = [s for s in srcs if urlsplit(s).netloc == host][:MAX_SCRIPTS]
                 found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
                                 for s in srcs]
-    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text else None
-    if cp and "document.write" in page.text:
-        # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
-        ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
+    cv = _CREATE_VAR.search(page.text) if "createPageHTML" in page.text else None
+    count = re.search(r"\b%s\s*=\s*['\"]?(\d+)" % re.escape(cv.group(1)), page.text) if cv else None
+    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count else None
+    if count or (cp and "document.write" in page.text):
         path = urlsplit(page.url).path
-        name, ext = (ne.group(1), ne.group(2)) if ne else ("index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html"))
-        n = min(int(cp.group(1)), 500)
+        name, ext = "index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html")
+        strs = re.findall(r"""['"]([\w-]+)['"]""", cv.group(2)) if count else []
+        if len(strs) >= 2:  # createPageHTML(countPage, currentPage, "index", "shtml")
+            name, ext = strs[0], strs[1]
+        else:  # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
+            ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
+            name, ext = (ne.group(1), ne.group(2)) if ne else (name, ext)
+        n = min(int((count or cp).group(1)), 500)
         found.pages += [urljoin(page.url, f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}") for i in range(n)]
         found.family = NAME
     return found
