@@ -60,11 +60,14 @@ def api_requests(rep: replicas.Replica, prefix: str) -> int:
     return sum(1 for m, p in rep.portal.log if p.startswith(prefix))
 
 
-def test_hanweb_jcms_column_from_the_home_page_through_every_dataproxy_group(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelling", ["cdata", "plain"])
+def test_hanweb_jcms_column_from_the_home_page_through_every_dataproxy_group(tmp_path: Path, spelling: str) -> None:
     """大汉 JCMS: the column page holds 15 of 35 entries as CDATA records; the other 20 come from
     two POSTs to dataproxy.jsp carrying the nextgroup's parameters. The sidebar's news list
-    (another columnid, 900 records) and the 信息公开 section's own list (600) are not paged."""
-    rep, base, db = run(tmp_path, replicas.hanweb)
+    (another columnid, 900 records) and the 信息公开 section's own list (600) are not paged.
+    The same column spelt without CDATA, with JSON settings and no declared count, answers
+    counting pages only: the same two POSTs."""
+    rep, base, db = run(tmp_path, lambda b: replicas.hanweb(b, spelling))
     check(rep, base, db)
     assert len(rep.reports) == 30
     groups = sorted(p for p, _ in rep.portal.posts)

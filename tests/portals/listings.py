@@ -107,10 +107,16 @@ def _page(title: str, body: str, head: str = "") -> str:
 
 # --- Hanweb 大汉 JCMS ---------------------------------------------------------------------------
 
-def hanweb(base: str) -> Replica:
+def hanweb(base: str, spelling: str = "cdata") -> Replica:
     """/col/col1813/index.html: 15 of 35 entries in the page's datastore, the rest from two
     dataproxy.jsp POSTs (startrecord 16 and 31); a sidebar datastore of news (another columnid)
-    is not paged. Started at the home page: 政府信息公开 (/col/col100/) → 政府信息公开年报."""
+    is not paged. Started at the home page: 政府信息公开 (/col/col100/) → 政府信息公开年报.
+
+    spelling "plain": the column as other JCMS sites write it — `<datastore >`, records of raw
+    markup with whitespace around them (no CDATA), a nextgroup without CDATA (`&amp;` in its href),
+    `jQuery("#387788").jpage({"perPage": 5, …})` as JSON and no totalRecord, and dataproxy answers
+    counting `<totalpage>` only (as cma.org.cn's do): the first POST's answer gives the rest."""
+    plain = spelling == "plain"
     p = Portal()
     entries = _entries(p, 29, lambda i: f"/art/2023/1/{i % 28 + 1}/art_1813_{1000 + i}.html", 5)
     assert len(entries) == 34
@@ -119,12 +125,18 @@ def hanweb(base: str) -> Replica:
     per_page, group = 5, 15
 
     def record(t: str, u: str) -> str:
-        return (f"<record><![CDATA[<li><a href='{u}' title='{html.escape(t)}' target=\"_blank\">"
-                f"{html.escape(t[:20])}</a><span>2023-01-30</span></li>]]></record>")
+        li = (f"<li><a href='{u}' title='{html.escape(t)}' target=\"_blank\">"
+              f"{html.escape(t[:20])}</a><span>2023-01-30</span></li>")
+        return f"<record>\n  {li}\n</record>\n" if plain else f"<record><![CDATA[{li}]]></record>"
 
     nextgroup = ('<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1&path=/'
                  '&columnid=1813&unitid=387788&webname=示例市人民政府&permissiontype=0"></a>]]></nextgroup>')
-    store = ('<div id="387788"><script type="text/xml"><datastore>' + nextgroup + "<recordset>"
+    if plain:
+        nextgroup = ("<nextgroup>\n<a href='/module/web/jpage/dataproxy.jsp?page=1&amp;appid=1&amp;webid=1&amp;path=/"
+                     "&amp;columnid=1813&amp;unitid=387788&amp;webname=示例市人民政府&amp;permissiontype=0'></a>\n"
+                     "</nextgroup>")
+    store = ('<div id="387788"><script type="text/xml"><datastore' + (" " if plain else "") + ">" + nextgroup
+             + "<recordset>"
              + "".join(record(t, u) for t, u, _ in entries[:group]) + "</recordset></datastore></script></div>")
     side = ('<div id="387799"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/'
             'dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=1700&unitid=387799&webname=示例市人民政府'
@@ -135,6 +147,10 @@ def hanweb(base: str) -> Replica:
     pager = ("<script language=\"javascript\" src=\"/module/web/jpage/jpage.js\"></script>"
              f"<script>var param_387788={{columnid:1813,unitid:'387788'}}; $('#387788').jpage({{ dataStore: dataStore, "
              f"totalRecord:{len(entries)}, perPage:{per_page}, groupSize:3, proxyUrl:'/module/web/jpage/dataproxy.jsp' }});</script>")
+    if plain:
+        pager = ("<script src=\"/module/web/jpage/jpage.js\"></script><script>jQuery(\"#387788\").jpage("
+                 f'{{"dataStore": dataStore, "perPage": {per_page}, "groupSize": 3, '
+                 '"proxyUrl": "/module/web/jpage/dataproxy.jsp"});</script>')
     p.set("/col/col1813/index.html", _page("政府信息公开年报", side + store + pager,
                                            '<meta name="ColumnName" content="政府信息公开年报">'))
     # the 信息公开 section is itself a column listing all 600 of its documents: not paged through
@@ -160,7 +176,8 @@ def hanweb(base: str) -> Replica:
             return True
         start, end = int(q["startrecord"]), int(q["endrecord"])
         recs = "".join(record(t, u) for t, u, _ in entries[start - 1:end])
-        body = (f'<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>{len(entries)}</totalrecord>'
+        count = "" if plain else f"<totalrecord>{len(entries)}</totalrecord>"
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><datastore>{count}'
                 f"<totalpage>{-(-len(entries) // per_page)}</totalpage><recordset>{recs}</recordset></datastore>")
         h.send_plain(200, body.encode(), ct="text/xml;charset=UTF-8")
         return True
