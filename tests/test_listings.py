@@ -108,6 +108,15 @@ def test_trs_pager_written_by_document_write_from_count_page(tmp_path: Path) -> 
     assert listing == ["/xxgk/gknb/", "/xxgk/gknb/index_1.html", "/xxgk/gknb/index_2.html", "/xxgk/gknb/index_3.html"]
 
 
+def test_trs_create_page_html_given_its_count_in_a_variable(tmp_path: Path) -> None:
+    """`createPageHTML(countPage, currentPage, "index", "shtml")` with `var countPage = 4` and the
+    pager function in a site script: every .shtml page once, the script never needed."""
+    rep, base, db = run(tmp_path, lambda b: replicas.trs_countpage(b, "create"))
+    check(rep, base, db)
+    listing = sorted(p for m, p in rep.portal.log if p.startswith("/xxgk/gknb/index"))
+    assert listing == ["/xxgk/gknb/index.shtml"] + [f"/xxgk/gknb/index_{n}.shtml" for n in (1, 2, 3)]
+
+
 def test_epoint_webbuilder_column_paged_through_get_page_info_list(tmp_path: Path) -> None:
     rep, base, db = run(tmp_path, replicas.epoint)
     check(rep, base, db)

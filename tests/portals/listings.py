@@ -276,11 +276,15 @@ def fjdzapp(base: str, pingtan_report: bytes) -> tuple[Replica, list[str]]:
 
 # --- TRS: var countPage + document.write --------------------------------------------------------
 
-def trs_countpage(base: str) -> Replica:
+def trs_countpage(base: str, spelling: str = "write") -> Replica:
+    """A TRS column of 4 pages whose pager is written by the page's own `document.write` from
+    `var countPage = 4`; spelling "create": the count is a variable handed to createPageHTML from
+    the site's pager script (`createPageHTML(countPage, currentPage, "index", "shtml")`)."""
     p = Portal()
     col = "/xxgk/gknb/"
     entries = _entries(p, 14, lambda i: f"{col}2022{i:02d}/t2022{i:02d}20_{700 + i}.html", 4)
     pages = _split(entries, 5)
+    ext = "shtml" if spelling == "create" else "html"
 
     for n, items in enumerate(pages):
         ul = '<ul class="list">' + "".join(f'<li><a href="{u}" title="{html.escape(t)}">{html.escape(t[:18])}…</a></li>'
@@ -296,9 +300,16 @@ if(countPage>1&&currentPage!=0&&currentPage!=1)
 if(countPage>1&&currentPage!=(countPage-1))
  document.write("<a href=\\"index_" + nextPage + ".html\\">下一页</a>&nbsp;<a href=\\"index_" + (countPage-1) + ".html\\">尾页</a>");
 </script></div>"""
-        p.set(col + ("index.html" if n == 0 else f"index_{n}.html"), _page("政府信息公开年报", ul + script))
+        if spelling == "create":
+            script = ('<script src="/js/createPageHTML.js"></script><div class="page"><script>'
+                      f"var currentPage = {n};\nvar countPage = {len(pages)};\n"
+                      'createPageHTML(countPage, currentPage, "index", "shtml");</script></div>')
+        p.set(col + ("index." + ext if n == 0 else f"index_{n}.{ext}"), _page("政府信息公开年报", ul + script))
+    p.set("/js/createPageHTML.js", "function createPageHTML(n, c, name, ext) { /* writes the pager */ }",
+          "application/javascript")
+
     p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
-    return _expect(p, entries, col)
+    return _expect(p, entries, col if ext == "html" else col + "index." + ext)
 
 
 # --- Epoint WebBuilder ---------------------------------------------------------------------------
