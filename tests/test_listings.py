@@ -16,7 +16,7 @@ import pytest
 from conftest import q
 from crawler import listings
 from crawler.html import parse_html
-from crawler.listings import ApiCall, aspnet, epoint, gkmlpt, hanweb, trs, xhr_json
+from crawler.listings import ApiCall, aspnet, epoint, gkmlpt, hanweb, jpaas, trs, xhr_json
 from crawler.sample_portal.server import PortalServer
 from portals import listings as replicas
 from test_crawl import PINGTAN_2011, crawl
@@ -405,6 +405,12 @@ def test_jpaas_query_data_as_real_pages_write_it(query_data: str) -> None:
         q = dict(parse_qsl(found.calls[0].url.split("?", 1)[1]))
         assert found.calls[0].url.startswith("http://h.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit?")
         assert (q["webId"], q["pageId"], json.loads(q["paramJson"])["pageNo"]) == ("3630", "1229123351", 1)
+    # a unit answering its markup as `data` itself, not `data.html`: read the same, page 2 asked
+    call = found.calls[0]
+    body = json.dumps({"success": True, "data": '<ul><li><a href="/art/1.html">某某区2022年政府信息公开工作年度报告</a></li></ul>'})
+    more = jpaas.answer(call, call.url, body.encode(), body)
+    assert more.links == [("http://h.gov.cn/art/1.html", "某某区2022年政府信息公开工作年度报告")]
+    assert [json.loads(dict(parse_qsl(c.url.split("?", 1)[1]))["paramJson"])["pageNo"] for c in more.calls] == [2]
 
 
 @pytest.mark.parametrize("sid", ["SID: '755031'", 'SID:"755031"', '"SID":"755031"', "sid: 755031",

@@ -74,7 +74,9 @@ def inspect(page: Page) -> Found | None:
 
 def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
     data = json.loads(text)
-    markup = ((data.get("data") or {}).get("html") or "") if isinstance(data.get("data"), dict) else ""
+    # {"data": {"html": "<ul>…"}}; some units answer {"data": "<ul>…"}
+    inner = data.get("data") if isinstance(data, dict) else None
+    markup = (inner.get("html") or "") if isinstance(inner, dict) else inner if isinstance(inner, str) else ""
     st = call.state
     links = fragment_links(markup, st["referer"]) if markup.strip() else []
     found = Found(family=NAME, links=links)
