@@ -136,6 +136,17 @@ def test_aspnet_webforms_pager_followed_by_postbacks(tmp_path: Path) -> None:
     assert args == ["2", "3", "4"]
 
 
+def test_aspnet_link_button_pager_followed_by_postbacks(tmp_path: Path) -> None:
+    """The same column paged by LinkButtons (no argument, the number in the link's text) and a
+    下一页 LinkButton: three postbacks, one per page, though 下一页 and the number both lead to
+    the next page on every answer."""
+    rep, base, db = run(tmp_path, lambda b: replicas.aspnet(b, "linkbutton"))
+    check(rep, base, db)
+    assert len(rep.reports) == 16
+    forms = [dict(parse_qsl(b.decode(), keep_blank_values=True)) for _, b in rep.portal.posts]
+    assert all(f["__EVENTARGUMENT"] == "" for f in forms) and len(forms) == 3
+
+
 # --- the detectors and entry parsers on their own --------------------------------------------------
 
 def test_hanweb_without_a_declared_count_learns_it_from_the_first_answer() -> None:

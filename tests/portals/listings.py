@@ -43,6 +43,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -236,8 +237,6 @@ def gkmlpt(base: str) -> Replica:
 def fjdzapp(base: str, pingtan_report: bytes) -> tuple[Replica, list[str]]:
     """The real 平潭 column: its 10 static reports, then `POST /fjdzapp/search` page 2 (recordCount
     '20', prepage 10) once SiteInfo.searchId is read from the site's script."""
-    import re
-
     p = Portal()
     col = "/zwgk/zfxxgk/zfxxgknb/"
     with open(os.path.join(REAL, "pingtan_zfxxgknb_list.html"), "rb") as f:
@@ -355,8 +354,13 @@ getList(0);
 
 # --- ASP.NET WebForms (AspNetPager) -------------------------------------------------------------
 
-def aspnet(base: str) -> Replica:
+def aspnet(base: str, spelling: str = "pager") -> Replica:
+    """An AspNetPager column (`__doPostBack('…AspNetPager1','3')`); spelling "linkbutton": a
+    Repeater of LinkButtons (`__doPostBack('ctl00$ContentPlaceHolder1$rptPager$ctl03$lbPage','')`,
+    the number only in the text) and a 下一页 LinkButton, the page a postback asks read from
+    its target and the __VIEWSTATE it carries."""
     p = Portal()
+    linkbutton = spelling == "linkbutton"
     entries = _entries(p, 16, lambda i: f"/xxgk/ShowArticle.aspx?id={300 + i}", 4)
     pages = _split(entries, 5)
     path = "/xxgk/List.aspx?ClassID=12"
@@ -372,7 +376,14 @@ def aspnet(base: str) -> Replica:
         for k in range(1, len(pages) + 1):
             links.append(f"<span>{k}</span>" if k == n else
                          f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{k}')\">{k}</a>")
-        if n < len(pages):
+        if linkbutton:
+            links = [f"<span>{k}</span>" if k == n else
+                     f"<a id=\"lb{k}\" href=\"javascript:__doPostBack(&#39;ctl00$ContentPlaceHolder1$rptPager$ctl{k:02d}"
+                     f"$lbPage&#39;,&#39;&#39;)\"> {k} </a>" for k in range(1, len(pages) + 1)]
+            if n < len(pages):
+                links.append("<a id=\"lbtnNext\" href=\"javascript:__doPostBack(&#39;ctl00$ContentPlaceHolder1$lbtnNext"
+                             "&#39;,&#39;&#39;)\">下一页</a>")
+        elif n < len(pages):
             links.append(f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{n + 1}')\">下一页</a>")
             links.append(f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{len(pages)}')\">尾页</a>")
         body = f"""<form method="post" action="./List.aspx?ClassID=12" id="form1">
@@ -417,12 +428,20 @@ function __doPostBack(eventTarget, eventArgument) {{
         if h.command != "POST" or req_path != path:
             return False
         form = {k: v[0] for k, v in parse_qs(h.post_body.decode(), keep_blank_values=True).items()}
-        if form.get("__VIEWSTATE") not in issued or "ctl00$ContentPlaceHolder1$btnSearch" in form \
-                or form.get("__EVENTTARGET") != "ctl00$ContentPlaceHolder1$AspNetPager1" \
+        target = form.get("__EVENTTARGET", "")
+        if linkbutton:  # the page: the numbered button's own, or the one after the posted state's
+            m = re.fullmatch(r"ctl00\$ContentPlaceHolder1\$rptPager\$ctl(\d\d)\$lbPage", target)
+            ask = int(m.group(1)) if m else issued.get(form.get("__VIEWSTATE", ""), 0) + 1 \
+                if target == "ctl00$ContentPlaceHolder1$lbtnNext" else 0
+            ok = form.get("__EVENTARGUMENT") == "" and 1 <= ask <= len(pages)
+        else:
+            ask = int(form.get("__EVENTARGUMENT") or 0)
+            ok = target == "ctl00$ContentPlaceHolder1$AspNetPager1"
+        if form.get("__VIEWSTATE") not in issued or "ctl00$ContentPlaceHolder1$btnSearch" in form or not ok \
                 or session not in (h.headers.get("Cookie") or ""):
             h.send_plain(500, b"Invalid postback or callback argument.")
             return True
-        h.send_plain(200, render(int(form["__EVENTARGUMENT"])))
+        h.send_plain(200, render(ask))
         return True
 
     p.hook = hook
