@@ -33,6 +33,11 @@ real page kept whole is 平潭's column, with its provenance file in tests/porta
   `paramJson={"pageNo":N,"pageSize":15}`, answering `{"success", "data": {"html"}}`, paged until an
   empty page: from public collectors of zjfgw (浙江), hbj.huzhou, mofcom, miit, samr, yangzhou.
 - XHR JSON: the tax-bureau style `results.data` answer as the issue describes it; no stored copy.
+- Second spellings (`hanweb(…, "plain")`, `trs_countpage(…, "create")`, `aspnet(…, "linkbutton")`):
+  dataproxy answers counting `<totalpage>` only and nextgroups read page by page (a cma.org.cn
+  collector, find_string id 71101888413), perpage only in a dataproxy URL (ids 5270493678,
+  20781097593); records without CDATA, JSON jpage settings, `createPageHTML(countPage, …)` and
+  LinkButton pagers are the other spellings these templates emit (no stored page kept them).
 - ASP.NET WebForms: written from the markup System.Web emits (hidden __VIEWSTATE,
   __VIEWSTATEGENERATOR, __EVENTVALIDATION, __EVENTTARGET/__EVENTARGUMENT and the
   `__doPostBack` function) and AspNetPager's `javascript:__doPostBack('AspNetPager1','2')` links;
