@@ -424,6 +424,27 @@ def test_jpaas_query_data_as_real_pages_write_it(query_data: str) -> None:
     assert [json.loads(dict(parse_qsl(c.url.split("?", 1)[1]))["paramJson"])["pageNo"] for c in more.calls] == [2]
 
 
+@pytest.mark.parametrize("page,expected", [
+    # mohurd: the unit URL on the script, queryData without a webId (provenance: find_string id 66550603837)
+    ('<script\n  url="/api-gateway/jpaas-publish-server/front/page/build/unit"\n'
+     "  queryData=\"{'parseType':'bulidstatic','pageId':'abc'}\"></script>", {"pageId": "abc"}),
+    # no queryData: the parameters as data attributes or script settings near the unit URL
+    # (a collector reading `key: '…'` and `data-key="…"` beside it, find_string id 66636607569)
+    ('<div class="list" data-web-id="3630" data-page-id="1229123351" data-tag-id="当前栏目list"></div>'
+     "<script>var unitUrl = '/api-gateway/jpaas-publish-server/front/page/build/unit';</script>",
+     {"webId": "3630", "pageId": "1229123351", "tagId": "当前栏目list"}),
+    ('<script>$.ajax({url: "/api-gateway/jpaas-publish-server/front/page/build/unit", data: {webId: \'3630\', '
+     "pageId: '1229123351', pageType: 'column', tagId: '当前栏目list'}})</script>",
+     {"webId": "3630", "pageId": "1229123351", "pageType": "column", "tagId": "当前栏目list"}),
+])
+def test_jpaas_unit_parameters_outside_a_full_query_data(page: str, expected: dict) -> None:
+    found = listings.inspect("http://h.gov.cn/col/col1229123351/index.html", page, parse_html(page))
+    assert len(found.calls) == 1
+    q = dict(parse_qsl(found.calls[0].url.split("?", 1)[1]))
+    assert {k: q[k] for k in expected} == expected and q["parseType"] == "bulidstatic"
+    assert found.calls[0].url.startswith("http://h.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit?")
+
+
 @pytest.mark.parametrize("sid", ["SID: '755031'", 'SID:"755031"', '"SID":"755031"', "sid: 755031",
                                  "window.SID = '755031';", 'var SID = "755031"'])
 def test_gkmlpt_sid_as_real_pages_write_it(sid: str) -> None:
