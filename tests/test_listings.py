@@ -383,6 +383,29 @@ def test_hanweb_datastore_as_real_pages_write_it(store: str, settings: str) -> N
     assert {(c.form["webid"], c.form["columnid"], c.form["unitid"]) for c in found.calls} == {("7", "55", "99")}
 
 
+def test_hanweb_older_jpage_with_a_script_array_and_ajax_param() -> None:
+    """An older JCMS column (南通市政府采购网's markup, find_string id 28373273468): no datastore;
+    the first group is `var InitData49468 = ['<a …>…</a>[date]', …]` (titles with brackets),
+    named by `dataStore:` in `$('#49468').jpage({…, proxyUrl:'/module/jslib/jquery/jpage/
+    dataproxy.jsp', ajaxParam:{col:1, appid:'1', webid:60, …}})`: its entries, then the rest
+    POSTed with exactly the ajaxParam form."""
+    titles = [f"某某区{2013 - i}年政府信息公开工作年度报告[N{i}]" for i in range(3)]
+    array = ",".join(f"'<a href=\"/art/2014/5/8/art_30067_{i}.html\" target=\"_blank\">{t}</a>[2014-05-08]'"
+                     for i, t in enumerate(titles))
+    page = ("<div id='49468'></div><script>var InitData49468 = [" + array + "];$(function(){$('#49468').jpage("
+            "{themeName:'default',showMode:'full',totalRecord:8,openCookies:false,dataBefore:'',dataStore:InitData49468,"
+            "dataAfter:'',groupSize:3,proxyUrl:'/module/jslib/jquery/jpage/dataproxy.jsp',perPage:1,barPosition:'bottom',"
+            "ajaxParam:{col:1,appid:'1',webid:60,path:'/',columnid:30067,unitid:'49468',webname:'示例市政府采购网',"
+            "permissiontype:0}});});</script>")
+    found = listings.inspect("http://h.gov.cn/col/col30067/index.html", page, parse_html(page))
+    assert found.links == [(f"http://h.gov.cn/art/2014/5/8/art_30067_{i}.html", t) for i, t in enumerate(titles)]
+    assert [c.url for c in found.calls] == [
+        "http://h.gov.cn/module/jslib/jquery/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=1",
+        "http://h.gov.cn/module/jslib/jquery/jpage/dataproxy.jsp?startrecord=7&endrecord=8&perpage=1"]
+    assert found.calls[0].form == {"col": "1", "appid": "1", "webid": "60", "path": "/", "columnid": "30067",
+                                   "unitid": "49468", "webname": "示例市政府采购网", "permissiontype": "0"}
+
+
 def test_hanweb_answer_counting_pages_only() -> None:
     """A column page without a count whose dataproxy answers give `<totalpage>` but no
     `<totalrecord>` (cma.org.cn): the pages times perpage bound the records still to ask."""
