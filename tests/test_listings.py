@@ -108,6 +108,17 @@ def test_trs_pager_written_by_document_write_from_count_page(tmp_path: Path) -> 
     assert listing == ["/xxgk/gknb/", "/xxgk/gknb/index_1.html", "/xxgk/gknb/index_2.html", "/xxgk/gknb/index_3.html"]
 
 
+def test_trs_count_page_read_by_a_site_script_with_onclick_entries(tmp_path: Path) -> None:
+    """天津's TRS lists (markup as kept in a public collector's fixture, find_string id
+    70374499014): `<script>var countPage = 4</script>` and nothing else of the pager on the page,
+    each entry an `<a onclick="isDownLoad(this,'URL')">` without an href: all four pages and
+    every report, each once."""
+    rep, base, db = run(tmp_path, lambda b: replicas.trs_countpage(b, "external"))
+    check(rep, base, db)
+    listing = sorted(p for m, p in rep.portal.log if p.startswith("/xxgk/gknb/index") or p == "/xxgk/gknb/")
+    assert listing == ["/xxgk/gknb/", "/xxgk/gknb/index_1.html", "/xxgk/gknb/index_2.html", "/xxgk/gknb/index_3.html"]
+
+
 def test_trs_create_page_html_given_its_count_in_a_variable(tmp_path: Path) -> None:
     """`createPageHTML(countPage, currentPage, "index", "shtml")` with `var countPage = 4` and the
     pager function in a site script: every .shtml page once, the script never needed."""
@@ -491,6 +502,16 @@ def test_gkmlpt_sid_as_real_pages_write_it(sid: str) -> None:
 def test_trs_pager_counts_as_real_pages_write_them(script: str, names: list[str]) -> None:
     found = listings.inspect("http://h.gov.cn/xxgk/gknb/", script, parse_html(script))
     assert found.pages == ["http://h.gov.cn/xxgk/gknb/" + n for n in names]
+
+
+def test_trs_count_page_alone_only_on_a_static_listing_page() -> None:
+    """`var countPage = N` without document.write pages a TRS static listing (a directory or
+    index_N.html) — not a dynamic page that merely uses the name."""
+    page = "<ul><li><a onclick=\"isDownLoad(this,'./202205/t20220520_1.html')\">x</a></li></ul><script>var countPage = 3</script>"
+    found = listings.inspect("http://h.gov.cn/xxgk/gknb/index_1.html", page, parse_html(page))
+    assert found.pages == [f"http://h.gov.cn/xxgk/gknb/{n}" for n in ("index.html", "index_1.html", "index_2.html")]
+    assert found.links == [("http://h.gov.cn/xxgk/gknb/202205/t20220520_1.html", "x")]
+    assert not listings.inspect("http://h.gov.cn/search/list.jsp?id=3", page, parse_html(page))
 
 
 def test_trs_literal_create_page_html_is_left_to_the_spider() -> None:

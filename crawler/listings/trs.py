@@ -11,7 +11,8 @@
    Detected by: `listArgs` with a `classsql` in the page (see tests/portals/real/pingtan_*).
 2. The older pager written by `document.write` from `var countPage = N` (and `currentPage`,
    links `index_" + nextPage + ".html"`): pages index.html, index_1.html … index_{N-1}.html.
-   Detected by: `var countPage = N` (or `countPage="N"`) together with `document.write`; or a
+   Detected by: `var countPage = N` (or `countPage="N"`) together with `document.write`, or on a
+   static listing page (a directory or index[_N].html: the pager is a site script's); or a
    `createPageHTML(countPage, currentPage, "index", "html")` whose count is a variable the page
    sets (literal counts are read by the spider, `classify.trs_pages`).
 """
@@ -36,6 +37,9 @@ _NAME_EXT = re.compile(r"""["'](\w+)_["']\s*\+\s*\w+\s*\+\s*["']\.(s?html?)\b"""
 _SEARCH_ID = re.compile(r"""searchId\s*[:=]\s*['"]?(\d+)""")
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+\.js)(?:\?[^"']*)?["']""", re.I)
 MAX_SCRIPTS = 6
+_STATIC_LISTING = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
+# an entry without an href whose onclick carries its URL: `<a onclick="isDownLoad(this,'./202609/t…_7382724.html')">`
+_ONCLICK_URL = re.compile(r"""['"]((?:https?://|\.{0,2}/)[^'"\s]+\.(?:s?html?|pdf|docx?|xlsx?|wps))['"]""", re.I)
 
 
 def _value(args: str, name: str) -> str | None:
@@ -72,6 +76,18 @@ def _pages(args: dict) -> range:
     return range(first, math.ceil(args["records"] / max(args["prepage"], 1)) + 1)
 
 
+def _onclick_entries(page: Page) -> list[tuple[str, str]]:
+    """Entries a TRS list writes as `<a onclick="…('URL')" title="…">` without an href (a plain
+    link reader sees no link in them)."""
+    out = []
+    for a in page.doc.iter("a") if page.doc is not None else ():
+        m = _ONCLICK_URL.search(a.get("onclick") or "") if not a.get("href") else None
+        if m:
+            title = a.get("title") or re.sub(r"\s+", " ", a.text_content() or "").strip()
+            out.append((urljoin(page.url, m.group(1)), title))
+    return out
+
+
 def inspect(page: Page) -> Found | None:
     found = Found()
     m = _LIST_ARGS.search(page.text) if "listArgs" in page.text else None
@@ -97,7 +113,9 @@ def inspect(page: Page) -> Found | None:
     cv = _CREATE_VAR.search(page.text) if "createPageHTML" in page.text else None
     count = re.search(r"\b%s\s*=\s*['\"]?(\d+)" % re.escape(cv.group(1)), page.text) if cv else None
     cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count else None
-    if count or (cp and "document.write" in page.text):
+    # the pager written here (document.write), or by a site script reading `var countPage` on a
+    # TRS static listing page (天津: `<script>var countPage = 3</script>` at …/tzggx/)
+    if count or (cp and ("document.write" in page.text or _STATIC_LISTING.search(urlsplit(page.url).path))):
         path = urlsplit(page.url).path
         name, ext = "index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html")
         strs = re.findall(r"""['"]([\w-]+)['"]""", cv.group(2)) if count else []
@@ -108,6 +126,7 @@ def inspect(page: Page) -> Found | None:
             name, ext = (ne.group(1), ne.group(2)) if ne else (name, ext)
         n = min(int((count or cp).group(1)), 500)
         found.pages += [urljoin(page.url, f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}") for i in range(n)]
+        found.links += _onclick_entries(page)
         found.family = NAME
     return found
 

@@ -283,7 +283,9 @@ def fjdzapp(base: str, pingtan_report: bytes) -> tuple[Replica, list[str]]:
 def trs_countpage(base: str, spelling: str = "write") -> Replica:
     """A TRS column of 4 pages whose pager is written by the page's own `document.write` from
     `var countPage = 4`; spelling "create": the count is a variable handed to createPageHTML from
-    the site's pager script (`createPageHTML(countPage, currentPage, "index", "shtml")`)."""
+    the site's pager script (`createPageHTML(countPage, currentPage, "index", "shtml")`);
+    spelling "external" (天津's lists): only `<script>var countPage = 4</script>` on the page, the
+    entries `<a onclick="isDownLoad(this,'URL')" title="…">` without an href."""
     p = Portal()
     col = "/xxgk/gknb/"
     entries = _entries(p, 14, lambda i: f"{col}2022{i:02d}/t2022{i:02d}20_{700 + i}.html", 4)
@@ -304,6 +306,12 @@ if(countPage>1&&currentPage!=0&&currentPage!=1)
 if(countPage>1&&currentPage!=(countPage-1))
  document.write("<a href=\\"index_" + nextPage + ".html\\">下一页</a>&nbsp;<a href=\\"index_" + (countPage-1) + ".html\\">尾页</a>");
 </script></div>"""
+        if spelling == "external":  # 天津: entries in onclick handlers, the pager a site script's
+            ul = '<ul class="list-main-group">' + "".join(
+                f"<li><a onclick=\"isDownLoad(this,'{base.rstrip('/')}{u}')\" title='{html.escape(t)}' target=\"_blank\">"
+                f'<span class="list-main-title">{html.escape(t)}</span><span class="list-main-date">2022-05-20</span>'
+                "</a></li>" for t, u, _ in items) + "</ul>"
+            script = f'<div class="page" id="page"></div><script>var countPage = {len(pages)}</script>'
         if spelling == "create":
             script = ('<script src="/js/createPageHTML.js"></script><div class="page"><script>'
                       f"var currentPage = {n};\nvar countPage = {len(pages)};\n"
