@@ -552,6 +552,20 @@ def test_epoint_lowercase_keys_and_a_one_based_first_call() -> None:
     assert [json.loads(c.form["params"])["pageIndex"] for c in more.calls] == [2, 3]
 
 
+def test_aspnet_pager_showing_only_its_own_labels() -> None:
+    """AspNetPager without page numbers (ShowPageIndex off): 首页 前页 后页 尾页, as a public
+    collector reads them (`"后页</a>"` … `__doPostBack('AspNetPager1','N')` before 尾页, find_string
+    id 3922326958): 后页 asks page 2 and 尾页 the last; the answers' 后页 the rest."""
+    page = ('<form method="post" action="./nb.aspx" id="form1"><input type="hidden" name="__VIEWSTATE" value="vs"/>'
+            '<a href="show.aspx?id=1">某某区2020年政府信息公开工作年度报告</a><div id="AspNetPager1">'
+            "<a disabled=\"disabled\" style=\"margin-right:5px;\">首页</a><a disabled=\"disabled\">前页</a>"
+            "<a href=\"javascript:__doPostBack('AspNetPager1','2')\" style=\"margin-right:5px;\">后页</a>"
+            "<a href=\"javascript:__doPostBack('AspNetPager1','5')\" style=\"margin-right:5px;\">尾页</a></div></form>")
+    calls = listings.inspect("http://h.gov.cn/xxgk/nb.aspx", page, parse_html(page)).calls
+    assert [(c.key, c.form["__EVENTARGUMENT"]) for c in calls] == [
+        ("http://h.gov.cn/xxgk/nb.aspx#AspNetPager1@2", "2"), ("http://h.gov.cn/xxgk/nb.aspx#AspNetPager1@5", "5")]
+
+
 def test_aspnet_link_button_pager_without_arguments() -> None:
     """A Repeater of LinkButtons (`__doPostBack('rptPager$ctl01$lbPage','')`, the number in the
     text) and a 下一页 LinkButton: pages 2 and 3, page 2 named once whichever link asks it."""

@@ -22,7 +22,8 @@ from crawler.listings.base import ApiCall, Found, Page
 
 NAME = "aspnet"
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")
-_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last|"
+# AspNetPager's own labels too: 首页 前页 后页 尾页 (its NextPageText default is 后页)
+_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|后页|后一页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last|"
                          r"\[?下一页\]?|下一页>>?)$", re.I)
 
 
@@ -82,7 +83,7 @@ def inspect(page: Page) -> Found | None:
             # LinkButtons (`__doPostBack('rptPager$ctl02$lbPage','')`, one target per link): the
             # number is the link's text; named apart from the target, as 下一页's target differs
             n, pager = int(re.sub(r"\D", "", text)), "linkbutton"
-        elif not arg and re.match(r"(?:下一?页|next|>|»)", text, re.I):
+        elif not arg and re.match(r"(?:下一?页|后一?页|next|>|»)", text, re.I):
             n, pager = current + 1, "linkbutton"
         else:
             continue  # Prev/First/Last: reached through the others
