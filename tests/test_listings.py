@@ -493,6 +493,10 @@ def test_gkmlpt_sid_as_real_pages_write_it(sid: str) -> None:
      ["index.html", "index_1.html", "index_2.html", "index_3.html"]),
     ("var countPage = 3; createPageHTML('page_div', countPage, 0, 'list', 'shtml', 42);",
      ["list.shtml", "list_1.shtml", "list_2.shtml"]),
+    # the page defines the pager function itself before calling it
+    ("function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt) { if (_nPageCount == null || "
+     "_nPageCount <= 1) return; document.write('…'); }\nvar countPage = 2;\n"
+     'createPageHTML(countPage, 0, "index", "htm");', ["index.htm", "index_1.htm"]),
     # countPage quoted, the page name from the written link
     ('countPage = "3";\ndocument.write("<a href=\\"list_" + nextPage + ".htm\\">下一页</a>");',
      ["list.htm", "list_1.htm", "list_2.htm"]),

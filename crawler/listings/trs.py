@@ -76,6 +76,18 @@ def _pages(args: dict) -> range:
     return range(first, math.ceil(args["records"] / max(args["prepage"], 1)) + 1)
 
 
+def _variable_count(text: str) -> tuple[re.Match | None, re.Match | None]:
+    """The first createPageHTML call whose count is a variable the page sets, and that setting
+    (the page may define the function itself first: `function createPageHTML(_nPageCount, …)`)."""
+    for cv in _CREATE_VAR.finditer(text):
+        if re.search(r"function\s*$", text[max(0, cv.start() - 20):cv.start()]):
+            continue
+        count = re.search(r"\b%s\s*=\s*['\"]?(\d+)" % re.escape(cv.group(1)), text)
+        if count:
+            return cv, count
+    return None, None
+
+
 def _onclick_entries(page: Page) -> list[tuple[str, str]]:
     """Entries a TRS list writes as `<a onclick="…('URL')" title="…">` without an href (a plain
     link reader sees no link in them)."""
@@ -110,8 +122,7 @@ def inspect(page: Page) -> Found | None:
                 srcs = [s for s in srcs if urlsplit(s).netloc == host][:MAX_SCRIPTS]
                 found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
                                 for s in srcs]
-    cv = _CREATE_VAR.search(page.text) if "createPageHTML" in page.text else None
-    count = re.search(r"\b%s\s*=\s*['\"]?(\d+)" % re.escape(cv.group(1)), page.text) if cv else None
+    cv, count = _variable_count(page.text) if "createPageHTML" in page.text else (None, None)
     cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count else None
     # the pager written here (document.write), or by a site script reading `var countPage` on a
     # TRS static listing page (天津: `<script>var countPage = 3</script>` at …/tzggx/)
