@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from crawler import classify
-from crawler.listings.base import ApiCall, Found, Page, fragment_links, looks_like_column
+from crawler.listings.base import ApiCall, Found, Page, fragment_links, js_pairs, looks_like_column
 
 NAME = "hanweb"
 DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
@@ -41,7 +41,6 @@ _PERPAGE_URL = re.compile(r"[?&]perpage=(\d+)", re.I)
 # an older jpage call with its settings: $('#49468').jpage({…, dataStore:InitData49468, …, ajaxParam:{…}})
 _JPAGE = re.compile(r"""\(\s*['"]#(\w+)['"]\s*\)\s*\.\s*jpage\s*\(\s*\{(.*?)\}\s*\)""", re.S)
 _AJAX_PARAM = re.compile(r"ajaxParam\s*:\s*\{(.*?)\}", re.S)
-_PAIR = re.compile(r"""["']?(\w+)["']?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s'"]+))""")
 _JS_STR = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _COL = re.compile(r"/col/col(\d+)/")
 # the page's pager settings: $('#387788').jpage({ totalRecord: 88, perPage: 15, groupSize: 3, proxyUrl: '…' })
@@ -128,8 +127,7 @@ def _array_lists(page: Page) -> list[_List]:
         store = re.search(r"dataStore\s*:\s*([A-Za-z_$][\w$]*)", settings)
         if not param or not store:
             continue
-        form = {k: v for k, v in ((p.group(1), next(g for g in p.groups()[1:] if g is not None))
-                                  for p in _PAIR.finditer(param.group(1)))}
+        form = js_pairs(param.group(1))
         form.setdefault("unitid", m.group(1))
         array = re.search(r"\b%s\s*=\s*\[\s*((?:%s\s*,?\s*)*)\]" % (re.escape(store.group(1)), _JS_STR), page.text)
         items = [_js_unquote(x) for x in re.findall(_JS_STR, array.group(1))] if array else []

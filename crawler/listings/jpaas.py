@@ -20,16 +20,13 @@ import re
 from urllib.parse import urlencode, urljoin
 
 from crawler import classify
-from crawler.listings.base import ApiCall, Found, Page, fragment_links, looks_like_column
+from crawler.listings.base import ApiCall, Found, Page, fragment_links, js_pairs, looks_like_column
 
 NAME = "jpaas"
 UNIT = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 PAGE_SIZE = 15
 _SCRIPT = re.compile(r"<script\b[^>]*\bquerydata\s*=\s*(\"[^\"]*\"|'[^']*')[^>]*>", re.I | re.S)
 _URL_ATTR = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
-# one `key: value` of queryData, which real pages write as JSON, with single quotes, with bare
-# keys or numbers, or with a trailing comma
-_PAIR = re.compile(r"""["']?(\w+)["']?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s'"]+))""")
 
 
 def _query(raw: str) -> dict[str, str] | None:
@@ -41,7 +38,7 @@ def _query(raw: str) -> dict[str, str] | None:
         data = json.loads(raw)
         return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else None
     except ValueError:
-        return {m.group(1): next((g for g in m.groups()[1:] if g is not None), "") for m in _PAIR.finditer(raw)}
+        return js_pairs(raw)  # single quotes, bare keys or numbers, a trailing comma
 
 
 def unit_call(unit_url: str, query: dict, page: int, referer: str, size: int = PAGE_SIZE,
