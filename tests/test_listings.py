@@ -524,6 +524,10 @@ def test_trs_literal_create_page_html_is_left_to_the_spider() -> None:
     for script in ('createPageHTML(5, 0, "index", "html");', "createPageHTML( 5 , 0 , 'index' , 'shtml' );",
                    'createPageHTML(5,0,"index","html",48);', "createPageHTML('page_div',5,0,'index','html',48);"):
         assert not listings.inspect("http://h.gov.cn/xxgk/gknb/", script, parse_html(script)).pages
+    # also beside `var countPage = 2` (the sample portal's columns), with or without document.write
+    for script in ('var currentPage = 0;var countPage = 2\ncreatePageHTML(2, 0, "index", "html");',
+                   'var countPage = 2; document.write("共"+countPage+"页"); createPageHTML(2, 0, "index", "html");'):
+        assert not listings.inspect("http://h.gov.cn/xxgk/gknb/", script, parse_html(script))
 
 
 def test_jsp_pager_counting_from_zero() -> None:

@@ -23,6 +23,7 @@ import math
 import re
 from urllib.parse import urljoin, urlsplit
 
+from crawler import classify
 from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "trs"
@@ -123,7 +124,9 @@ def inspect(page: Page) -> Found | None:
                 found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
                                 for s in srcs]
     cv, count = _variable_count(page.text) if "createPageHTML" in page.text else (None, None)
-    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count else None
+    # a literal createPageHTML count is the spider's to read (classify.trs_pages): not twice
+    literal = "createPageHTML" in page.text and classify.trs_declared_pages(page.text) > 0
+    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count and not literal else None
     # the pager written here (document.write), or by a site script reading `var countPage` on a
     # TRS static listing page (天津: `<script>var countPage = 3</script>` at …/tzggx/)
     if count or (cp and ("document.write" in page.text or _STATIC_LISTING.search(urlsplit(page.url).path))):
