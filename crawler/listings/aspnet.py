@@ -6,7 +6,9 @@ fresh __VIEWSTATE and the next page links.
 
 Detected by: a form with `__VIEWSTATE` and pager links (page numbers, 下一页, 尾页 …) calling
 `__doPostBack` with a numeric argument (`2`, `Page$2`), or `Page$Next` (GridView's NextPrevious
-pager: the page after the current one; Prev/First/Last are reached through the others). A page
+pager: the page after the current one; Prev/First/Last are reached through the others), or
+LinkButtons without an argument (`__doPostBack('rptPager$ctl02$lbPage','')`, the page number in
+the link's text; 下一页 for the next). A page
 is named by its number (URL#target@N), so each is fetched once; page 1 is the page first fetched.
 """
 from __future__ import annotations
@@ -20,7 +22,8 @@ from crawler.listings.base import ApiCall, Found, Page
 
 NAME = "aspnet"
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")
-_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last|"
+# AspNetPager's own labels too: 首页 前页 后页 尾页 (its NextPageText default is 后页)
+_PAGER_TEXT = re.compile(r"^(?:\d{1,4}|\[\d{1,4}\]|下一页|下页|后页|后一页|尾页|末页|最后一页|>|>>|»|\.\.\.|…|next|last|"
                          r"\[?下一页\]?|下一页>>?)$", re.I)
 
 
@@ -71,16 +74,23 @@ def inspect(page: Page) -> Found | None:
         if not _PAGER_TEXT.match(text):
             continue
         num = re.search(r"(\d+)$", arg)
+        pager = target
         if num:
             n = int(num.group(1))
         elif re.search(r"(?:^|\$)Next$", arg, re.I):  # GridView NextPrevious: relative to this page
             n = current + 1
+        elif not arg and re.fullmatch(r"\[?(\d{1,4})\]?", text):
+            # LinkButtons (`__doPostBack('rptPager$ctl02$lbPage','')`, one target per link): the
+            # number is the link's text; named apart from the target, as 下一页's target differs
+            n, pager = int(re.sub(r"\D", "", text)), "linkbutton"
+        elif not arg and re.match(r"(?:下一?页|后一?页|next|>|»)", text, re.I):
+            n, pager = current + 1, "linkbutton"
         else:
             continue  # Prev/First/Last: reached through the others
         if n <= 1 or n == current:
             continue  # page 1 is the page as first fetched (GET)
         data = dict(fields, __EVENTTARGET=target, __EVENTARGUMENT=arg)
-        found.calls.append(ApiCall(NAME, action, "POST", data, label=f"{target}@{n}", declared=False,
+        found.calls.append(ApiCall(NAME, action, "POST", data, label=f"{pager}@{n}", declared=False,
                                    headers={"Referer": page.url}, state={"page": n}))
     return found
 

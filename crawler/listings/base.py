@@ -82,6 +82,16 @@ def looks_like_column(page: "Page") -> bool:
     return any(n and classify.is_column_link(n.strip(), "") for n in names) or classify.is_column_link("", page.url)
 
 
+# one `key: value` of a JavaScript object literal as pages write them: keys bare or quoted,
+# values quoted either way or bare (numbers, identifiers)
+_JS_PAIR = re.compile(r"""["']?(\w+)["']?\s*:\s*(?:'([^']*)'|"([^"]*)"|([^,}\s'"]+))""")
+
+
+def js_pairs(literal: str) -> dict[str, str]:
+    """The flat `key: value` pairs of a JavaScript object literal, as strings (no evaluation)."""
+    return {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in _JS_PAIR.finditer(literal)}
+
+
 def fragment_links(fragment: str, base_url: str) -> list[tuple[str, str]]:
     """(url, title) of every link in an HTML fragment (a CDATA record, a JSON field)."""
     try:

@@ -21,12 +21,13 @@ from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "epoint"
 _API = re.compile(r"""["']([^"'\s]*getPageInfoList\w*)["']""")
-_GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]{8,})["']""")
+_GUID = re.compile(r"""siteGuid["']?\s*[:=]\s*["']([\w-]{8,})["']""", re.I)
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+\.js)(?:\?[^"']*)?["']""", re.I)
 MAX_SCRIPTS = 6
-_CATEGORY = re.compile(r"""categoryNum["']?\s*[:=]\s*["']?(\d+)""")
-_SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""")
-_INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""")
+# real scripts write them `categoryNum: "003001"`, `"categorynum":"003001"`, `pageindex = 1` …
+_CATEGORY = re.compile(r"""categoryNum["']?\s*[:=]\s*["']?(\d+)""", re.I)
+_SIZE = re.compile(r"""pageSize["']?\s*[:=]\s*["']?(\d+)""", re.I)
+_INDEX = re.compile(r"""pageIndex["']?\s*[:=]\s*["']?(\d+)""", re.I)
 _TOTAL_PAGES = re.compile(r"共\s*(\d{1,4})\s*页|totalPages?\s*[:=]\s*['\"]?(\d{1,4})|\d{1,4}\s*/\s*(\d{1,4})\s*页", re.I)
 PAGE_PARAMS = ("cur_page", "curpage", "currentpage", "pageing", "paging", "pageindex", "pageno", "pagenum")
 _HAS_PARAM = re.compile(r"[?&](?:%s)=" % "|".join(PAGE_PARAMS), re.I)
@@ -63,7 +64,7 @@ def _jsp_pages(page: Page) -> list[str]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     name = next(k for k, _ in query if k.lower() in PAGE_PARAMS)
     seen = [int(v) for u, _ in found for k, v in parse_qsl(urlsplit(u).query) if k == name and v.isdigit()]
-    first = 0 if 0 in seen else 1
+    first = _first_index(page, name, here.query) if 0 not in seen else 0
     n = int(next(g for g in total.groups() if g)) if total else max(seen) - first + 1
     current = next((v for k, v in parse_qsl(here.query) if k == name and v.isdigit()), str(first))
     out = []
@@ -73,6 +74,25 @@ def _jsp_pages(page: Page) -> list[str]:
         q = [(k, str(i) if k == name else v) for k, v in query]
         out.append(parts._replace(query=urlencode(q), fragment="").geturl())
     return out
+
+
+def _first_index(page: Page, name: str, own_query: str) -> int:
+    """Whether the pager counts from 0 or 1 (`pageIndex=1` may be the second page): a numbered
+    link's text against its parameter ("2" → pageIndex=1), or, on the column's first page, 下一页's."""
+    if page.doc is None:
+        return 1
+    first_page = not any(k == name for k, _ in parse_qsl(own_query))
+    for a in page.doc.iter("a"):
+        target = " ".join(filter(None, (a.get("href"), a.get("onclick"))))
+        m = re.search(r"[?&]%s=(\d{1,4})" % re.escape(name), htmllib.unescape(target))
+        if not m:
+            continue
+        text = re.sub(r"\s+", "", a.text_content() or "")
+        if text.isdigit() and 0 < int(text) < 10_000:
+            return 0 if int(m.group(1)) == int(text) - 1 else 1
+        if first_page and re.match(r"下一?页|next", text, re.I):
+            return 0 if int(m.group(1)) == 1 else 1
+    return 1
 
 
 def _category(page: Page) -> str | None:
@@ -138,15 +158,17 @@ def answer(call: ApiCall, url: str, body: bytes, text: str) -> Found:
     custom = data.get("custom") or {}
     if isinstance(custom, str):  # some versions send it as a JSON string
         custom = json.loads(custom)
-    infos = custom.get("infodata") or []
+    infos = custom.get("infodata") or custom.get("infolist") or custom.get("list") or []
     found = Found(family=NAME)
-    for i in infos:
-        e = entry(i.get("infourl") or i.get("url"), i.get("title") or i.get("customtitle"), call.state["referer"])
+    for i in infos if isinstance(infos, list) else []:
+        e = entry(i.get("infourl") or i.get("url") or i.get("linkurl"),
+                  i.get("title") or i.get("customtitle") or i.get("infotitle"), call.state["referer"])
         if e:
             found.links.append(e)
     params, index = call.state["params"], call.state["index"]
     if index == call.state.get("first", index) and "next" not in call.state:
-        pages = math.ceil(int(custom.get("count") or 0) / max(int(params["pageSize"]), 1))
+        count = custom.get("count") or custom.get("total") or custom.get("totalcount") or 0
+        pages = math.ceil(int(count) / max(int(params["pageSize"]), 1))
         for i in range(index + 1, index + pages):
             c = webbuilder_call(call.url, params, i, call.state["referer"])
             c.state["next"] = True

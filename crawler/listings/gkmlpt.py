@@ -19,7 +19,8 @@ from crawler import classify
 from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "gkmlpt"
-_SID = re.compile(r"""\bSID\s*[:=]\s*['"]?(\d+)""")
+# `SID: '755031'`, `"SID":"755031"`, `sid: 755031`, `window.SID = '2'`, `…&sid=755031`
+_SID = re.compile(r"""\bsid["']?\s*[:=]\s*['"]?(\d+)""", re.I)
 _TREE = re.compile(r"\bTREE\s*:\s*\[")
 _NODE = re.compile(r"\{[^{}\[\]]*")  # a node's own fields, up to its children
 _LINK = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"'#]*gkmlpt/[^"'#]*#(\d+))["'][^>]*>(.*?)</a>""", re.S | re.I)

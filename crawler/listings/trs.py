@@ -11,7 +11,10 @@
    Detected by: `listArgs` with a `classsql` in the page (see tests/portals/real/pingtan_*).
 2. The older pager written by `document.write` from `var countPage = N` (and `currentPage`,
    links `index_" + nextPage + ".html"`): pages index.html, index_1.html … index_{N-1}.html.
-   Detected by: `var countPage = N` together with `document.write`.
+   Detected by: `var countPage = N` (or `countPage="N"`) together with `document.write`, or on a
+   static listing page (a directory or index[_N].html: the pager is a site script's); or a
+   `createPageHTML(countPage, currentPage, "index", "html")` whose count is a variable the page
+   sets (literal counts are read by the spider, `classify.trs_pages`).
 """
 from __future__ import annotations
 
@@ -20,17 +23,24 @@ import math
 import re
 from urllib.parse import urljoin, urlsplit
 
+from crawler import classify
 from crawler.listings.base import ApiCall, Found, Page, entry
 
 NAME = "trs"
 _LIST_ARGS = re.compile(r"listArgs\s*:\s*\{(.*?)\}", re.S)
 _STR = r"""((?:"[^"]*"|'[^']*')(?:\s*\|\|\s*(?:"[^"]*"|'[^']*'))*)"""
-_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*(\d+)")
+_COUNT_PAGE = re.compile(r"""\bcountPage\s*=\s*['"]?(\d+)""")
+# createPageHTML given its count in a variable (`createPageHTML(countPage, currentPage, "index",
+# "html")`, optionally after a 'page_div' id): classify.trs_pages reads only literal counts
+_CREATE_VAR = re.compile(r"""createPageHTML\s*\(\s*(?:['"][\w-]+['"]\s*,\s*)?([A-Za-z_$][\w$]*)\s*,([^)]*)\)""")
 # `"<a href=\"index_" + nextPage + ".html\">下一页</a>"`: the page name and extension
 _NAME_EXT = re.compile(r"""["'](\w+)_["']\s*\+\s*\w+\s*\+\s*["']\.(s?html?)\b""")
 _SEARCH_ID = re.compile(r"""searchId\s*[:=]\s*['"]?(\d+)""")
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+\.js)(?:\?[^"']*)?["']""", re.I)
 MAX_SCRIPTS = 6
+_STATIC_LISTING = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
+# an entry without an href whose onclick carries its URL: `<a onclick="isDownLoad(this,'./202609/t…_7382724.html')">`
+_ONCLICK_URL = re.compile(r"""['"]((?:https?://|\.{0,2}/)[^'"\s]+\.(?:s?html?|pdf|docx?|xlsx?|wps))['"]""", re.I)
 
 
 def _value(args: str, name: str) -> str | None:
@@ -67,6 +77,30 @@ def _pages(args: dict) -> range:
     return range(first, math.ceil(args["records"] / max(args["prepage"], 1)) + 1)
 
 
+def _variable_count(text: str) -> tuple[re.Match | None, re.Match | None]:
+    """The first createPageHTML call whose count is a variable the page sets, and that setting
+    (the page may define the function itself first: `function createPageHTML(_nPageCount, …)`)."""
+    for cv in _CREATE_VAR.finditer(text):
+        if re.search(r"function\s*$", text[max(0, cv.start() - 20):cv.start()]):
+            continue
+        count = re.search(r"\b%s\s*=\s*['\"]?(\d+)" % re.escape(cv.group(1)), text)
+        if count:
+            return cv, count
+    return None, None
+
+
+def _onclick_entries(page: Page) -> list[tuple[str, str]]:
+    """Entries a TRS list writes as `<a onclick="…('URL')" title="…">` without an href (a plain
+    link reader sees no link in them)."""
+    out = []
+    for a in page.doc.iter("a") if page.doc is not None else ():
+        m = _ONCLICK_URL.search(a.get("onclick") or "") if not a.get("href") else None
+        if m:
+            title = a.get("title") or re.sub(r"\s+", " ", a.text_content() or "").strip()
+            out.append((urljoin(page.url, m.group(1)), title))
+    return out
+
+
 def inspect(page: Page) -> Found | None:
     found = Found()
     m = _LIST_ARGS.search(page.text) if "listArgs" in page.text else None
@@ -89,14 +123,24 @@ def inspect(page: Page) -> Found | None:
                 srcs = [s for s in srcs if urlsplit(s).netloc == host][:MAX_SCRIPTS]
                 found.calls += [ApiCall(NAME, s, kind="asset", state={"kind": "siteinfo", "args": args, "page_url": page.url})
                                 for s in srcs]
-    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text else None
-    if cp and "document.write" in page.text:
-        # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
-        ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
+    cv, count = _variable_count(page.text) if "createPageHTML" in page.text else (None, None)
+    # a literal createPageHTML count is the spider's to read (classify.trs_pages): not twice
+    literal = "createPageHTML" in page.text and classify.trs_declared_pages(page.text) > 0
+    cp = _COUNT_PAGE.search(page.text) if "countPage" in page.text and not count and not literal else None
+    # the pager written here (document.write), or by a site script reading `var countPage` on a
+    # TRS static listing page (天津: `<script>var countPage = 3</script>` at …/tzggx/)
+    if count or (cp and ("document.write" in page.text or _STATIC_LISTING.search(urlsplit(page.url).path))):
         path = urlsplit(page.url).path
-        name, ext = (ne.group(1), ne.group(2)) if ne else ("index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html"))
-        n = min(int(cp.group(1)), 500)
+        name, ext = "index", (path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else "html")
+        strs = re.findall(r"""['"]([\w-]+)['"]""", cv.group(2)) if count else []
+        if len(strs) >= 2:  # createPageHTML(countPage, currentPage, "index", "shtml")
+            name, ext = strs[0], strs[1]
+        else:  # "t2019_1" + "_" + prevPage + "." + "htm": literals joined first
+            ne = _NAME_EXT.search(re.sub(r"""(?<!\\)["']\s*\+\s*["']""", "", page.text))
+            name, ext = (ne.group(1), ne.group(2)) if ne else (name, ext)
+        n = min(int((count or cp).group(1)), 500)
         found.pages += [urljoin(page.url, f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}") for i in range(n)]
+        found.links += _onclick_entries(page)
         found.family = NAME
     return found
 

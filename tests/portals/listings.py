@@ -33,6 +33,11 @@ real page kept whole is 平潭's column, with its provenance file in tests/porta
   `paramJson={"pageNo":N,"pageSize":15}`, answering `{"success", "data": {"html"}}`, paged until an
   empty page: from public collectors of zjfgw (浙江), hbj.huzhou, mofcom, miit, samr, yangzhou.
 - XHR JSON: the tax-bureau style `results.data` answer as the issue describes it; no stored copy.
+- Second spellings (`hanweb(…, "plain")`, `trs_countpage(…, "create")`, `aspnet(…, "linkbutton")`):
+  dataproxy answers counting `<totalpage>` only and nextgroups read page by page (a cma.org.cn
+  collector, find_string id 71101888413), perpage only in a dataproxy URL (ids 5270493678,
+  20781097593); records without CDATA, JSON jpage settings, `createPageHTML(countPage, …)` and
+  LinkButton pagers are the other spellings these templates emit (no stored page kept them).
 - ASP.NET WebForms: written from the markup System.Web emits (hidden __VIEWSTATE,
   __VIEWSTATEGENERATOR, __EVENTVALIDATION, __EVENTTARGET/__EVENTARGUMENT and the
   `__doPostBack` function) and AspNetPager's `javascript:__doPostBack('AspNetPager1','2')` links;
@@ -43,6 +48,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -107,10 +113,16 @@ def _page(title: str, body: str, head: str = "") -> str:
 
 # --- Hanweb 大汉 JCMS ---------------------------------------------------------------------------
 
-def hanweb(base: str) -> Replica:
+def hanweb(base: str, spelling: str = "cdata") -> Replica:
     """/col/col1813/index.html: 15 of 35 entries in the page's datastore, the rest from two
     dataproxy.jsp POSTs (startrecord 16 and 31); a sidebar datastore of news (another columnid)
-    is not paged. Started at the home page: 政府信息公开 (/col/col100/) → 政府信息公开年报."""
+    is not paged. Started at the home page: 政府信息公开 (/col/col100/) → 政府信息公开年报.
+
+    spelling "plain": the column as other JCMS sites write it — `<datastore >`, records of raw
+    markup with whitespace around them (no CDATA), a nextgroup without CDATA (`&amp;` in its href),
+    `jQuery("#387788").jpage({"perPage": 5, …})` as JSON and no totalRecord, and dataproxy answers
+    counting `<totalpage>` only (as cma.org.cn's do): the first POST's answer gives the rest."""
+    plain = spelling == "plain"
     p = Portal()
     entries = _entries(p, 29, lambda i: f"/art/2023/1/{i % 28 + 1}/art_1813_{1000 + i}.html", 5)
     assert len(entries) == 34
@@ -119,12 +131,18 @@ def hanweb(base: str) -> Replica:
     per_page, group = 5, 15
 
     def record(t: str, u: str) -> str:
-        return (f"<record><![CDATA[<li><a href='{u}' title='{html.escape(t)}' target=\"_blank\">"
-                f"{html.escape(t[:20])}</a><span>2023-01-30</span></li>]]></record>")
+        li = (f"<li><a href='{u}' title='{html.escape(t)}' target=\"_blank\">"
+              f"{html.escape(t[:20])}</a><span>2023-01-30</span></li>")
+        return f"<record>\n  {li}\n</record>\n" if plain else f"<record><![CDATA[{li}]]></record>"
 
     nextgroup = ('<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1&path=/'
                  '&columnid=1813&unitid=387788&webname=示例市人民政府&permissiontype=0"></a>]]></nextgroup>')
-    store = ('<div id="387788"><script type="text/xml"><datastore>' + nextgroup + "<recordset>"
+    if plain:
+        nextgroup = ("<nextgroup>\n<a href='/module/web/jpage/dataproxy.jsp?page=1&amp;appid=1&amp;webid=1&amp;path=/"
+                     "&amp;columnid=1813&amp;unitid=387788&amp;webname=示例市人民政府&amp;permissiontype=0'></a>\n"
+                     "</nextgroup>")
+    store = ('<div id="387788"><script type="text/xml"><datastore' + (" " if plain else "") + ">" + nextgroup
+             + "<recordset>"
              + "".join(record(t, u) for t, u, _ in entries[:group]) + "</recordset></datastore></script></div>")
     side = ('<div id="387799"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/'
             'dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=1700&unitid=387799&webname=示例市人民政府'
@@ -135,6 +153,10 @@ def hanweb(base: str) -> Replica:
     pager = ("<script language=\"javascript\" src=\"/module/web/jpage/jpage.js\"></script>"
              f"<script>var param_387788={{columnid:1813,unitid:'387788'}}; $('#387788').jpage({{ dataStore: dataStore, "
              f"totalRecord:{len(entries)}, perPage:{per_page}, groupSize:3, proxyUrl:'/module/web/jpage/dataproxy.jsp' }});</script>")
+    if plain:
+        pager = ("<script src=\"/module/web/jpage/jpage.js\"></script><script>jQuery(\"#387788\").jpage("
+                 f'{{"dataStore": dataStore, "perPage": {per_page}, "groupSize": 3, '
+                 '"proxyUrl": "/module/web/jpage/dataproxy.jsp"});</script>')
     p.set("/col/col1813/index.html", _page("政府信息公开年报", side + store + pager,
                                            '<meta name="ColumnName" content="政府信息公开年报">'))
     # the 信息公开 section is itself a column listing all 600 of its documents: not paged through
@@ -160,7 +182,8 @@ def hanweb(base: str) -> Replica:
             return True
         start, end = int(q["startrecord"]), int(q["endrecord"])
         recs = "".join(record(t, u) for t, u, _ in entries[start - 1:end])
-        body = (f'<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>{len(entries)}</totalrecord>'
+        count = "" if plain else f"<totalrecord>{len(entries)}</totalrecord>"
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><datastore>{count}'
                 f"<totalpage>{-(-len(entries) // per_page)}</totalpage><recordset>{recs}</recordset></datastore>")
         h.send_plain(200, body.encode(), ct="text/xml;charset=UTF-8")
         return True
@@ -219,8 +242,6 @@ def gkmlpt(base: str) -> Replica:
 def fjdzapp(base: str, pingtan_report: bytes) -> tuple[Replica, list[str]]:
     """The real 平潭 column: its 10 static reports, then `POST /fjdzapp/search` page 2 (recordCount
     '20', prepage 10) once SiteInfo.searchId is read from the site's script."""
-    import re
-
     p = Portal()
     col = "/zwgk/zfxxgk/zfxxgknb/"
     with open(os.path.join(REAL, "pingtan_zfxxgknb_list.html"), "rb") as f:
@@ -259,11 +280,17 @@ def fjdzapp(base: str, pingtan_report: bytes) -> tuple[Replica, list[str]]:
 
 # --- TRS: var countPage + document.write --------------------------------------------------------
 
-def trs_countpage(base: str) -> Replica:
+def trs_countpage(base: str, spelling: str = "write") -> Replica:
+    """A TRS column of 4 pages whose pager is written by the page's own `document.write` from
+    `var countPage = 4`; spelling "create": the count is a variable handed to createPageHTML from
+    the site's pager script (`createPageHTML(countPage, currentPage, "index", "shtml")`);
+    spelling "external" (天津's lists): only `<script>var countPage = 4</script>` on the page, the
+    entries `<a onclick="isDownLoad(this,'URL')" title="…">` without an href."""
     p = Portal()
     col = "/xxgk/gknb/"
     entries = _entries(p, 14, lambda i: f"{col}2022{i:02d}/t2022{i:02d}20_{700 + i}.html", 4)
     pages = _split(entries, 5)
+    ext = "shtml" if spelling == "create" else "html"
 
     for n, items in enumerate(pages):
         ul = '<ul class="list">' + "".join(f'<li><a href="{u}" title="{html.escape(t)}">{html.escape(t[:18])}…</a></li>'
@@ -279,9 +306,22 @@ if(countPage>1&&currentPage!=0&&currentPage!=1)
 if(countPage>1&&currentPage!=(countPage-1))
  document.write("<a href=\\"index_" + nextPage + ".html\\">下一页</a>&nbsp;<a href=\\"index_" + (countPage-1) + ".html\\">尾页</a>");
 </script></div>"""
-        p.set(col + ("index.html" if n == 0 else f"index_{n}.html"), _page("政府信息公开年报", ul + script))
+        if spelling == "external":  # 天津: entries in onclick handlers, the pager a site script's
+            ul = '<ul class="list-main-group">' + "".join(
+                f"<li><a onclick=\"isDownLoad(this,'{base.rstrip('/')}{u}')\" title='{html.escape(t)}' target=\"_blank\">"
+                f'<span class="list-main-title">{html.escape(t)}</span><span class="list-main-date">2022-05-20</span>'
+                "</a></li>" for t, u, _ in items) + "</ul>"
+            script = f'<div class="page" id="page"></div><script>var countPage = {len(pages)}</script>'
+        if spelling == "create":
+            script = ('<script src="/js/createPageHTML.js"></script><div class="page"><script>'
+                      f"var currentPage = {n};\nvar countPage = {len(pages)};\n"
+                      'createPageHTML(countPage, currentPage, "index", "shtml");</script></div>')
+        p.set(col + ("index." + ext if n == 0 else f"index_{n}.{ext}"), _page("政府信息公开年报", ul + script))
+    p.set("/js/createPageHTML.js", "function createPageHTML(n, c, name, ext) { /* writes the pager */ }",
+          "application/javascript")
+
     p.set("/robots.txt", "User-agent: *\nDisallow:\n", "text/plain")
-    return _expect(p, entries, col)
+    return _expect(p, entries, col if ext == "html" else col + "index." + ext)
 
 
 # --- Epoint WebBuilder ---------------------------------------------------------------------------
@@ -327,8 +367,13 @@ getList(0);
 
 # --- ASP.NET WebForms (AspNetPager) -------------------------------------------------------------
 
-def aspnet(base: str) -> Replica:
+def aspnet(base: str, spelling: str = "pager") -> Replica:
+    """An AspNetPager column (`__doPostBack('…AspNetPager1','3')`); spelling "linkbutton": a
+    Repeater of LinkButtons (`__doPostBack('ctl00$ContentPlaceHolder1$rptPager$ctl03$lbPage','')`,
+    the number only in the text) and a 下一页 LinkButton, the page a postback asks read from
+    its target and the __VIEWSTATE it carries."""
     p = Portal()
+    linkbutton = spelling == "linkbutton"
     entries = _entries(p, 16, lambda i: f"/xxgk/ShowArticle.aspx?id={300 + i}", 4)
     pages = _split(entries, 5)
     path = "/xxgk/List.aspx?ClassID=12"
@@ -344,7 +389,14 @@ def aspnet(base: str) -> Replica:
         for k in range(1, len(pages) + 1):
             links.append(f"<span>{k}</span>" if k == n else
                          f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{k}')\">{k}</a>")
-        if n < len(pages):
+        if linkbutton:
+            links = [f"<span>{k}</span>" if k == n else
+                     f"<a id=\"lb{k}\" href=\"javascript:__doPostBack(&#39;ctl00$ContentPlaceHolder1$rptPager$ctl{k:02d}"
+                     f"$lbPage&#39;,&#39;&#39;)\"> {k} </a>" for k in range(1, len(pages) + 1)]
+            if n < len(pages):
+                links.append("<a id=\"lbtnNext\" href=\"javascript:__doPostBack(&#39;ctl00$ContentPlaceHolder1$lbtnNext"
+                             "&#39;,&#39;&#39;)\">下一页</a>")
+        elif n < len(pages):
             links.append(f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{n + 1}')\">下一页</a>")
             links.append(f"<a href=\"javascript:__doPostBack('ctl00$ContentPlaceHolder1$AspNetPager1','{len(pages)}')\">尾页</a>")
         body = f"""<form method="post" action="./List.aspx?ClassID=12" id="form1">
@@ -389,12 +441,20 @@ function __doPostBack(eventTarget, eventArgument) {{
         if h.command != "POST" or req_path != path:
             return False
         form = {k: v[0] for k, v in parse_qs(h.post_body.decode(), keep_blank_values=True).items()}
-        if form.get("__VIEWSTATE") not in issued or "ctl00$ContentPlaceHolder1$btnSearch" in form \
-                or form.get("__EVENTTARGET") != "ctl00$ContentPlaceHolder1$AspNetPager1" \
+        target = form.get("__EVENTTARGET", "")
+        if linkbutton:  # the page: the numbered button's own, or the one after the posted state's
+            m = re.fullmatch(r"ctl00\$ContentPlaceHolder1\$rptPager\$ctl(\d\d)\$lbPage", target)
+            ask = int(m.group(1)) if m else issued.get(form.get("__VIEWSTATE", ""), 0) + 1 \
+                if target == "ctl00$ContentPlaceHolder1$lbtnNext" else 0
+            ok = form.get("__EVENTARGUMENT") == "" and 1 <= ask <= len(pages)
+        else:
+            ask = int(form.get("__EVENTARGUMENT") or 0)
+            ok = target == "ctl00$ContentPlaceHolder1$AspNetPager1"
+        if form.get("__VIEWSTATE") not in issued or "ctl00$ContentPlaceHolder1$btnSearch" in form or not ok \
                 or session not in (h.headers.get("Cookie") or ""):
             h.send_plain(500, b"Invalid postback or callback argument.")
             return True
-        h.send_plain(200, render(int(form["__EVENTARGUMENT"])))
+        h.send_plain(200, render(ask))
         return True
 
     p.hook = hook
