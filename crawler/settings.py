@@ -69,6 +69,10 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 # Responses waiting for the parse pool count here: 1 MB (≈ 60 report pages) keeps both workers
 # fed; Scrapy's 5 MB default let ~300 pages pile up and cost ~60 MB of RSS for nothing.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of *every* response (100 by default:
+# ~105 tasks per page, a quarter of the crawling process's CPU in a profile); a page yields one
+# item and a few notes, and the parse pipeline's own pool bounds parallel parsing anyway
+CONCURRENT_ITEMS = 8
 DEPTH_LIMIT = 16  # backstop; discovery has its own, tighter limits
 DEPTH_PRIORITY = 0
 COOKIES_ENABLED = False
