@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import PageItem
 from crawler.parsing import ParseLimits, ParsePool, ParseStopped
 from crawler.runtime import context_for
+from crawler.sink import GROUP_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,11 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.sink.open(list(spider.start_url_list), spider.settings_summary())
+        # the sink groups pages into one transaction; a quiet spell must not hold a group open
+        from twisted.internet import task
+
+        self._commits = task.LoopingCall(self.sink.commit)
+        self._commits.start(GROUP_SECONDS, now=False)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
@@ -102,6 +108,9 @@ class ArchivePipeline:
         return out
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        commits = getattr(self, "_commits", None)
+        if commits is not None and commits.running:
+            commits.stop()
         if self.sink.archive is None:
             return
         stats = self.sink.finish(reason, spider.now())

@@ -25,7 +25,7 @@ class CrawlContext:
         self.crawler = crawler
         s = crawler.settings
         self.sink = ArchiveSink(s.get("ARCHIVE_DB") or "archive.db", s.get("NIANBAO_ARCHIVE_CLASS"),
-                                s.get("NIANBAO_JOBDIR") or None)
+                                s.get("NIANBAO_JOBDIR") or None, group_commit=True)
         self.started = time.time()
         self.final_stats: dict[str, Any] | None = None
         self.on_finished: Any = None  # the progress extension prints the summary through this

@@ -98,3 +98,58 @@ def test_a_record_that_cannot_be_archived_is_an_error_row(tmp_path: Path) -> Non
     assert q(tmp_path / "archive.db", "SELECT url, reason FROM errors") == [
         ("redis:nianbao:x:items#w1#7", "page record w1#7 could not be decoded: bad JSON")]
     assert not (tmp_path / "archive.db.crawl").exists()  # journal=False: the writer keeps its state in Redis
+
+
+def test_grouped_pages_are_journaled_only_once_the_archive_holds_them(tmp_path: Path) -> None:
+    """A one-process crawl stores its pages in groups (one transaction each). Until a group is
+    committed its pages are in neither the archive (as another reader sees it) nor the journal;
+    a crawl killed then resumes by fetching exactly those pages again."""
+    db = tmp_path / "archive.db"
+    journal = Path(str(db) + ".crawl") / "journal.sqlite"
+
+    def q(path: Path, sql: str) -> list:
+        # read as another process does (Datasette, `archive check`): two copies of SQLite in one
+        # process (the archive's pysqlite3 and the stdlib's) would drop each other's file locks
+        code = f"import sqlite3, json; c = sqlite3.connect({str(path)!r}); print(json.dumps(c.execute({sql!r}).fetchall()))"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return [tuple(row) for row in json.loads(r.stdout)]
+
+    sink = ArchiveSink(str(db), group_commit=True)
+    sink.open([BASE + "/"], {})
+    sink.store(page("/", "start", 200, body=b"<html>home</html>", content_type="text/html"))
+    sink.store(page("/ndbg/1.html", "detail", 200, body=b"<html>report 1</html>",
+                    report=sample_report(BASE + "/ndbg/1.html"), parse_status="ok"))
+    # another reader (Datasette, `nianbao archive check`) sees nothing of the open group yet
+    assert q(db, "SELECT count(*) FROM reports") == [(0,)]
+    assert q(journal, "SELECT count(*) FROM done") == [(0,)]
+    sink.commit()
+    assert q(db, "SELECT url FROM reports") == [(BASE + "/ndbg/1.html",)]
+    assert sorted(r[0] for r in q(journal, "SELECT url FROM done")) == [BASE + "/", BASE + "/ndbg/1.html"]
+    assert json.loads(q(journal, "SELECT stats FROM run")[0][0])["counters"]["new"] == 1
+
+    sink.archive.close()
+    sink.journal.close()
+
+    # the crawl goes on in another process, which dies (kill -9) before its next group's commit
+    code = ("import os, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
+            "from archive.samples import sample_report\n"
+            "from test_sink import BASE, page\n"
+            "from crawler.sink import ArchiveSink\n"
+            "sink = ArchiveSink(sys.argv[2], group_commit=True)\n"
+            "sink.open([BASE + '/'], {})\n"
+            "sink.store(page('/ndbg/2.html', 'detail', 200, body=b'<html>report 2</html>',\n"
+            "                report=sample_report(BASE + '/ndbg/2.html'), parse_status='ok'))\n"
+            "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code, str(REPO), str(db)], check=True)
+    assert q(db, "SELECT url FROM reports") == [(BASE + "/ndbg/1.html",)]
+    assert BASE + "/ndbg/2.html" not in {r[0] for r in q(journal, "SELECT url FROM done")}
+    # the resumed crawl starts from the counters of what was committed
+    resumed = ArchiveSink(str(db), group_commit=True)
+    resumed.open([BASE + "/"], {})
+    assert resumed.resumed and resumed.counters["new"] == 1
+    assert resumed.journal is not None and resumed.journal.is_done(BASE + "/ndbg/1.html")
+    assert not resumed.journal.is_done(BASE + "/ndbg/2.html")
+    resumed.store(page("/ndbg/2.html", "detail", 200, body=b"<html>report 2</html>",
+                       report=sample_report(BASE + "/ndbg/2.html"), parse_status="ok"))
+    stats = resumed.finish("finished", WHEN)
+    assert (stats["reports_new"], q(db, "SELECT count(*) FROM reports")) == (2, [(2,)])
