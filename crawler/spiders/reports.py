@@ -99,6 +99,7 @@ class ReportsSpider(scrapy.Spider):
         self._column_pages: dict[str, set[str]] = {}  # listing pages issued per report column
         self._refused: set[str] = set()  # refused links already recorded
         self._trs_capped: set[str] = set()  # columns whose declared TRS page count was capped
+        self._trs_issued: set[tuple[str, int]] = set()  # (column, declared count) whose pages were issued
         self._api_pages: dict[str, set[str]] = {}  # listing API pages issued per column (declared counts)
         self.captures = xhr_json.CaptureStore()  # the XHR answers of pages being rendered
 
@@ -481,14 +482,17 @@ class ReportsSpider(scrapy.Spider):
                     specs.append([url, "listing", {"pages": pages + 1, "column": column}])
             elif kind in ("start", "nav") and nav_depth < self.max_nav_depth and classify.is_nav_link(label, url):
                 specs.append([url, "nav", {"nav_depth": nav_depth + 1}])
-        if kind in ("listing", "start") and "createPageHTML" in text:
-            # TRS declares its page count: no budget, but a cap (a trap may declare a million)
+        declared = classify.trs_declared_pages(text) if kind in ("listing", "start") and "createPageHTML" in text else 0
+        if declared and (column, declared) not in self._trs_issued:
+            # TRS declares its page count: no budget, but a cap (a trap may declare a million).
+            # Every page of the column declares all N pages again: they are issued once per
+            # column and count (N requests built on each of N pages made big columns quadratic)
+            self._trs_issued.add((column, declared))
             for name in classify.trs_pages(text, cap=self.max_trs_pages):
                 url = urljoin(page_url, name)
                 if url not in seen and url != page_url and self.policy.hosts.allows(url):
                     seen.add(url)
                     specs.append([url, "listing", {"pages": pages + 1, "trs": True, "column": column}])
-            declared = classify.trs_declared_pages(text)
             if declared > self.max_trs_pages and column not in self._trs_capped:
                 # recorded as an error of the column: nothing is concluded removed from it
                 self._trs_capped.add(column)
