@@ -95,3 +95,32 @@ def test_meta_refresh_to_javascript_keeps_the_page():
     moved = HtmlResponse(request.url, request=request,
                          body=b'<meta http-equiv="refresh" content="0;url=/t2.html">')
     assert mw.process_response(request, moved).url == "http://127.0.0.1:8000/t2.html"
+
+
+def test_a_trs_columns_declared_pages_are_issued_once_not_again_from_each_page() -> None:
+    """Every page of a TRS column writes `createPageHTML(N, current, …)`: the first page seen
+    issues the N pages, the others issue none again (with 2,500 pages, each page used to build and
+    fingerprint 2,500 requests). A column that later declares more pages issues the new count."""
+    from crawler.policy import CrawlPolicy
+    from crawler.spiders.reports import ReportsSpider
+
+    column = "http://127.0.0.1:8800/zfxxgknb/"
+    spider = ReportsSpider(start_urls=column)
+    spider.policy = CrawlPolicy.for_crawl([column], False)
+    spider.max_trs_pages, spider.max_listing_pages, spider.max_nav_depth = 500, 300, 3
+
+    def page(current: int, count: int) -> str:
+        return f'<script>createPageHTML({count}, {current}, "index", "html");</script>'
+
+    def issued(specs: list) -> list[str]:
+        return [url for url, kind, extra in specs if kind == "listing" and extra.get("trs")]
+
+    first = issued(spider._classify("start", column, [], page(0, 4), {}))
+    # (index.html is the column page itself: the duplicate filter folds it into column/)
+    assert first == [column + "index.html", column + "index_1.html", column + "index_2.html", column + "index_3.html"]
+    meta = {"pages": 1, "trs": True, "column": column}
+    assert issued(spider._classify("listing", column + "index_2.html", [], page(2, 4), meta)) == []
+    assert issued(spider._classify("listing", column + "index_3.html", [], page(3, 4), meta)) == []
+    # a new report pushed the column to a fifth page: that count is issued once more
+    grown = issued(spider._classify("listing", column + "index_1.html", [], page(1, 5), meta))
+    assert column + "index_4.html" in grown
